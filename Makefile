@@ -1,0 +1,44 @@
+# Every target is a one-liner over the `sentiment-hpo` CLI; `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/sentiment-hpo
+EXP ?= gop_debate_lstm
+# Use the shared data folder when it sits beside the checkout (CI, developers); else data/.
+SENTIMENT_HPO_DATA_DIR ?= $(if $(wildcard ../shared/data/*.csv),$(abspath ../shared/data),data)
+export SENTIMENT_HPO_DATA_DIR
+
+.PHONY: help setup demo train inspect test test-full clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints-cpu.txt
+	@echo "setup: creating $(VENV) (CPU-only TensorFlow, torch and Ax; about 3.4 GB, 1-3 min)"
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	$(PY) -m pip install -q -c constraints-cpu.txt -e '.[test]' >> $(VENV)/install.log 2>&1 || (tail -40 $(VENV)/install.log; exit 1)
+	touch $@
+
+setup: $(VENV)/.installed ## Create .venv and install the package (CPU-only)
+
+demo: setup ## Fetch the GOP debate tweets if needed and train one seed-paper trial on them
+	$(CLI) data fetch gop-debate
+	$(CLI) data inspect $(EXP)
+	$(CLI) train $(EXP)
+
+train: setup ## One trial: make train EXP=gop_debate_lstm ARGS="--param lstm_units=32"
+	$(CLI) train $(EXP) $(ARGS)
+
+inspect: setup ## Data summary of an experiment: make inspect EXP=...
+	$(CLI) data inspect $(EXP)
+
+test: setup ## Fast tests (tiny generated data, 1-epoch trials; real-data checks when present)
+	$(PY) -m pytest
+
+test-full: setup ## All tests, slow ones included
+	$(PY) -m pytest -m "slow or not slow"
+
+clean: ## Remove the store's contents (runs, campaigns, cache), keeping mlruns/.gitkeep
+	find mlruns -mindepth 1 ! -name .gitkeep -delete

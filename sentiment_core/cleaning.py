@@ -1,0 +1,60 @@
+"""Named, composable text-cleaning steps (seeds 000/001), applied in the order the YAML lists them.
+
+    clean = make_cleaner(["html_entities", "urls", "mentions", "lowercase", "punctuation"])
+    clean("RT @user: Great debate!!! http://t.co/x")  ->  "rt great debate"
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_RT = re.compile(r"^\s*rt\b:?\s*", re.IGNORECASE)
+# Emoji, pictographs, dingbats, flags and the joiners/selectors that glue them together.
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\U0001F1E6-\U0001F1FF\u200d\ufe0f]+")
+_APOSTROPHE = re.compile(r"['’`]")
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_SPACES = re.compile(r"\s+")
+# Negations carry sentiment: keep them even when stopwords go.
+_STOPWORDS = frozenset(ENGLISH_STOP_WORDS) - {"no", "not", "nor", "never", "nothing", "none",
+                                               "cannot", "against", "without"}
+
+STEPS: dict[str, Callable[[str], str]] = {
+    "html_entities": html.unescape,  # &amp; -> &
+    "rt_marker": lambda t: _RT.sub("", t),
+    "urls": lambda t: _URL.sub(" ", t),
+    "mentions": lambda t: _MENTION.sub(" ", t),
+    "hashtag_sign": lambda t: _HASHTAG.sub(r"\1", t),  # keep the word, drop '#'
+    "emoji": lambda t: _EMOJI.sub(" ", t),
+    "lowercase": str.lower,
+    "punctuation": lambda t: _PUNCTUATION.sub(" ", _APOSTROPHE.sub("", t)),  # don't -> dont
+    "repeated_chars": lambda t: _REPEATS.sub(r"\1\1", t),  # soooo -> soo
+    "stopwords": lambda t: " ".join(w for w in t.split() if w.lower() not in _STOPWORDS),
+}
+
+
+def make_cleaner(steps: Iterable[str]) -> Callable[[str], str]:
+    chain = [STEPS[name] for name in steps]
+
+    def clean(text: str) -> str:
+        for step in chain:
+            text = step(text)
+        return _SPACES.sub(" ", text).strip()
+
+    return clean
+
+
+_normalize = make_cleaner(["html_entities", "rt_marker", "urls", "mentions", "hashtag_sign",
+                           "emoji", "lowercase", "punctuation"])
+
+
+def duplicate_key(text: str) -> str:
+    """A key equal for a tweet and its retweets/near copies, whatever cleaning the experiment uses."""
+    return _normalize(text)

@@ -1,0 +1,381 @@
+"""Typed experiment and search-space configuration, loaded strictly from YAML.
+
+    experiment = load_experiment("gop_debate_lstm")        # or a path to a .yaml file
+    space = experiment.space                                 # the search space it names
+
+Unknown keys, wrong types and impossible values raise InputError naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SENTIMENTS = ("negative", "neutral", "positive")
+# Validation metrics run_trial reports; any of them can be a campaign's objective.
+OBJECTIVE_METRICS = (
+    "val_accuracy", "val_loss", "val_precision", "val_recall", "val_f1", "val_macro_f1",
+    "val_roc_auc",
+)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str  # a name in datasets.REGISTRY, or "csv" for any file (then `path` is required)
+    path: str | None = None  # relative to the data directory unless absolute
+    text_column: str | None = None  # None: the registry's default for the dataset
+    label_column: str | None = None
+    group_column: str | None = None  # candidate / airline: per-group counts, election analysis
+    label_mapping: dict[str, str] | None = None  # raw label -> negative | neutral | positive | drop
+    max_rows: int | None = None  # read only the first N rows (quick looks)
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    mode: Literal["human", "textblob", "vader"] = "human"  # textblob/vader: seed 000's weak labels
+    classes: Literal["binary", "three"] = "binary"  # binary drops neutral
+    vader_threshold: float = 0.05  # |compound| below it counts as neutral
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    validation: float = 0.15
+    test: float = 0.15
+    group_duplicates: bool = True  # exact and normalized duplicates never cross splits
+
+
+@dataclass(frozen=True)
+class VectorizationConfig:
+    max_tokens: int = 20000
+    sequence_length: int = 40
+    min_count: int = 1  # seed 000 kept words seen more than 4 times: min_count 5
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    family: str = "lstm"
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    metric: str = "val_macro_f1"
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    strategy: Literal["bayesian", "random"] = "bayesian"  # random: Sobol only, the baseline
+    initialization_trials: int = 5  # Sobol trials before BoTorch takes over
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    trials: int = 20
+    max_failure_rate: float = 0.5  # the campaign stops once more trials than this share failed
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    type: Literal["int", "float", "choice"]
+    bounds: list[float] | None = None  # [low, high] for int and float
+    values: list[int | float | str | bool] | None = None  # for choice
+    log_scale: bool = False
+    default: int | float | str | bool | None = None  # used by `train` when no --param is given
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    parameters: dict[str, ParameterSpec]
+    fixed: dict[str, int | float | str | bool] = field(default_factory=dict)
+    description: str = ""
+    path: str = field(default="", metadata={"internal": True})
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter's default (or the middle of its range), plus the fixed values."""
+        return {**{n: _default_of(s) for n, s in self.parameters.items()}, **self.fixed}
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str
+    data: DataConfig
+    search_space: str  # a name in search_spaces/ or a path to a YAML file
+    description: str = ""
+    labels: LabelConfig = LabelConfig()
+    cleaning: list[str] = field(default_factory=list)
+    split: SplitConfig = SplitConfig()
+    vectorization: VectorizationConfig = VectorizationConfig()
+    model: ModelConfig = ModelConfig()
+    objective: ObjectiveConfig = ObjectiveConfig()
+    optimizer: OptimizerConfig = OptimizerConfig()
+    budget: BudgetConfig = BudgetConfig()
+    seed: int = 0
+    path: str = field(default="", metadata={"internal": True})
+    space: SearchSpace | None = field(default=None, metadata={"internal": True})
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def resolve_experiment_path(name_or_path: str) -> Path:
+    """`gop_debate_lstm` -> experiments/gop_debate_lstm.yaml; a path is taken as it is."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    for root in (Path.cwd(), PROJECT_ROOT):
+        candidate = root / "experiments" / f"{name_or_path}.yaml"
+        if candidate.exists():
+            return candidate
+    return path
+
+
+def load_experiment(name_or_path: str | Path) -> ExperimentConfig:
+    path = resolve_experiment_path(str(name_or_path))
+    raw = _read_yaml(path)
+    experiment = _build(ExperimentConfig, raw, str(path), "")
+    _check_experiment(experiment, str(path))
+    space = load_search_space(_resolve_space_path(experiment.search_space, path), str(path))
+    return dataclasses.replace(experiment, path=str(path), space=space)
+
+
+def load_search_space(path: Path, referenced_from: str = "") -> SearchSpace:
+    if not path.exists() and referenced_from:
+        raise InputError(referenced_from, "search_space", f"no search space file {path}")
+    space = _build(SearchSpace, _read_yaml(path), str(path), "")
+    for name, spec in space.parameters.items():
+        _check_parameter(spec, str(path), f"parameters.{name}")
+    clash = set(space.parameters) & set(space.fixed)
+    if clash:
+        raise InputError(path, f"fixed.{sorted(clash)[0]}", "is both tuned and fixed")
+    return dataclasses.replace(space, path=str(path))
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """The YAML-shaped dict of a config (internal fields left out): what gets logged and hashed."""
+    out = {}
+    for f in dataclasses.fields(config):
+        if f.metadata.get("internal"):
+            continue
+        value = getattr(config, f.name)
+        out[f.name] = to_dict(value) if dataclasses.is_dataclass(value) else _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: to_dict(v) if dataclasses.is_dataclass(v) else _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise InputError(path, None, "no such file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise InputError(path, None, f"not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise InputError(path, None, "expected a mapping at the top level")
+    return raw
+
+
+def _resolve_space_path(name: str, experiment_path: Path) -> Path:
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        return path if path.is_absolute() else experiment_path.parent / path
+    for root in (experiment_path.resolve().parent.parent, Path.cwd(), PROJECT_ROOT):
+        candidate = root / "search_spaces" / f"{name}.yaml"
+        if candidate.exists():
+            return candidate
+    return experiment_path.resolve().parent.parent / "search_spaces" / f"{name}.yaml"
+
+
+# ---- strict, typed conversion ----------------------------------------------------------------
+
+_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _build(tp: Any, value: Any, where: str, dotted: str) -> Any:
+    """Convert parsed YAML `value` to type `tp`, or raise InputError at `where`/`dotted`."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build_dataclass(tp, value, where, dotted)
+    if origin in (typing.Union, types.UnionType):
+        arms = typing.get_args(tp)
+        if value is None and type(None) in arms:
+            return None
+        exact = [a for a in arms if a is type(value)]  # prefer the arm of the value's own type
+        for arm in exact + [a for a in arms if a is not type(None) and a not in exact]:
+            try:
+                return _build(arm, value, where, dotted)
+            except InputError:
+                continue
+        names = " or ".join(_describe(a) for a in arms if a is not type(None))
+        raise InputError(where, dotted, f"expected {names}, got {value!r}")
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise InputError(where, dotted, f"must be one of {', '.join(map(str, choices))}; "
+                                            f"got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise InputError(where, dotted, f"expected a list, got {value!r}")
+        (item,) = typing.get_args(tp)
+        return [_build(item, v, where, f"{dotted}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise InputError(where, dotted, f"expected a mapping, got {value!r}")
+        key_tp, value_tp = typing.get_args(tp)
+        return {_build(key_tp, str(k), where, dotted): _build(value_tp, v, where, f"{dotted}.{k}")
+                for k, v in value.items()}
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp in (str, bool) and isinstance(value, tp):
+        return value
+    raise InputError(where, dotted, f"expected {_describe(tp)}, got {value!r}")
+
+
+def _build_dataclass(cls: Any, value: Any, where: str, dotted: str) -> Any:
+    if not isinstance(value, dict):
+        raise InputError(where, dotted or None, f"expected a mapping, got {value!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in value:
+        if key not in known:
+            raise InputError(where, _join(dotted, str(key)),
+                             f"unknown key (expected one of: {', '.join(known)})")
+    kwargs = {}
+    for name, f in known.items():
+        if name in value:
+            kwargs[name] = _build(hints[name], value[name], where, _join(dotted, name))
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise InputError(where, _join(dotted, name), "is required")
+    return cls(**kwargs)
+
+
+def _join(dotted: str, name: str) -> str:
+    return f"{dotted}.{name}" if dotted else name
+
+
+def _describe(tp: Any) -> str:
+    if typing.get_origin(tp) is list:
+        return "a list"
+    if typing.get_origin(tp) is dict:
+        return "a mapping"
+    return _TYPE_WORDS.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+# ---- checks beyond types ---------------------------------------------------------------------
+
+
+def _check_experiment(exp: ExperimentConfig, where: str) -> None:
+    from .cleaning import STEPS  # light import: no TensorFlow
+    from .datasets import REGISTRY
+    from .models import FAMILIES
+
+    if exp.data.dataset != "csv" and exp.data.dataset not in REGISTRY:
+        raise InputError(where, "data.dataset", f"unknown dataset {exp.data.dataset!r} "
+                                                f"(known: csv, {', '.join(REGISTRY)})")
+    if exp.data.dataset == "csv" and not (exp.data.path and exp.data.text_column
+                                          and exp.data.label_column):
+        raise InputError(where, "data", "dataset csv needs path, text_column and label_column")
+    for raw, sentiment in (exp.data.label_mapping or {}).items():
+        if sentiment not in (*SENTIMENTS, "drop"):
+            raise InputError(where, f"data.label_mapping.{raw}",
+                             f"must map to one of {', '.join(SENTIMENTS)}, drop; got {sentiment!r}")
+    for i, step in enumerate(exp.cleaning):
+        if step not in STEPS:
+            raise InputError(where, f"cleaning[{i}]",
+                             f"unknown step {step!r} (known: {', '.join(STEPS)})")
+    s = exp.split
+    for name in ("validation", "test"):
+        if not 0 < getattr(s, name) < 1:
+            raise InputError(where, f"split.{name}", "must be between 0 and 1")
+    if s.validation + s.test >= 0.9:
+        raise InputError(where, "split", "validation + test must leave at least 10% to train on")
+    v = exp.vectorization
+    for name, low in (("max_tokens", 3), ("sequence_length", 1), ("min_count", 1)):
+        if getattr(v, name) < low:
+            raise InputError(where, f"vectorization.{name}", f"must be at least {low}")
+    if exp.model.family not in FAMILIES:
+        raise InputError(where, "model.family", f"unknown family {exp.model.family!r} "
+                                                f"(known: {', '.join(FAMILIES)})")
+    if exp.objective.metric not in OBJECTIVE_METRICS:
+        raise InputError(where, "objective.metric", f"unknown metric {exp.objective.metric!r} "
+                                                    f"(known: {', '.join(OBJECTIVE_METRICS)})")
+    if exp.budget.trials < 1:
+        raise InputError(where, "budget.trials", "must be at least 1")
+    if not 0 <= exp.budget.max_failure_rate <= 1:
+        raise InputError(where, "budget.max_failure_rate", "must be between 0 and 1")
+    if exp.optimizer.initialization_trials < 1:
+        raise InputError(where, "optimizer.initialization_trials", "must be at least 1")
+
+
+def _check_parameter(spec: ParameterSpec, where: str, dotted: str) -> None:
+    if spec.type == "choice":
+        if not spec.values:
+            raise InputError(where, f"{dotted}.values", "a choice needs a non-empty list of values")
+        if spec.bounds is not None:
+            raise InputError(where, f"{dotted}.bounds", "a choice takes values, not bounds")
+        if spec.default is not None and spec.default not in spec.values:
+            raise InputError(where, f"{dotted}.default", "is not one of the values")
+        return
+    if spec.values is not None:
+        raise InputError(where, f"{dotted}.values", f"an {spec.type} range takes bounds, not values")
+    if spec.bounds is None or len(spec.bounds) != 2:
+        raise InputError(where, f"{dotted}.bounds", "needs [low, high]")
+    low, high = spec.bounds
+    if low >= high:
+        raise InputError(where, f"{dotted}.bounds", f"low must be below high (got [{low}, {high}])")
+    if spec.type == "int" and not (float(low).is_integer() and float(high).is_integer()):
+        raise InputError(where, f"{dotted}.bounds", "an int range needs whole-number bounds")
+    if spec.log_scale and low <= 0:
+        raise InputError(where, f"{dotted}.bounds", "a log-scale range needs low > 0")
+    if spec.default is not None:
+        if isinstance(spec.default, (str, bool)) or not low <= spec.default <= high:
+            raise InputError(where, f"{dotted}.default", f"must lie within [{low}, {high}]")
+        if spec.type == "int" and not float(spec.default).is_integer():
+            raise InputError(where, f"{dotted}.default", "must be a whole number")
+
+
+def _default_of(spec: ParameterSpec) -> Any:
+    if spec.default is not None:
+        return int(spec.default) if spec.type == "int" else spec.default
+    if spec.type == "choice":
+        return spec.values[0]
+    low, high = spec.bounds
+    middle = (low * high) ** 0.5 if spec.log_scale else (low + high) / 2
+    return int(round(middle)) if spec.type == "int" else middle
+
+
+def coerce_param(space: SearchSpace, name: str, text: str) -> Any:
+    """Parse a `--param NAME=VALUE` value to the parameter's type."""
+    spec = space.parameters.get(name)
+    known = ", ".join([*space.parameters, *space.fixed])
+    if spec is None and name not in space.fixed:
+        raise InputError("--param", name, f"unknown parameter (known: {known})")
+    try:
+        if spec is not None and spec.type == "int":
+            return int(text)
+        if spec is not None and spec.type == "float":
+            return float(text)
+        parsed = yaml.safe_load(text)
+    except ValueError:
+        raise InputError("--param", name, f"expected a {spec.type}, got {text!r}") from None
+    if spec is not None and parsed not in spec.values:
+        raise InputError("--param", name, f"must be one of {spec.values}")
+    return parsed

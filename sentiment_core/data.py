@@ -1,0 +1,209 @@
+"""From a raw CSV to the arrays a trial trains on, cached by fingerprint.
+
+    labeled = load_labeled(experiment, data_dir)      # cleaned text, class ids, groups, stats
+    data = prepare(experiment, data_dir, cache_dir)   # PreparedData (vectorized splits)
+
+The cache key covers the file's sha256, the column/label choices, the cleaning steps, the split and
+the vectorization, so no trial and no later campaign tokenizes the same data twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import labeling
+from .cleaning import duplicate_key, make_cleaner
+from .config import ExperimentConfig, to_dict
+from .datasets import REGISTRY, Dataset, locate, sha256_of
+from .errors import InputError
+from .splits import leak_free_split
+
+CACHE_VERSION = 1  # bump when the prepared arrays change meaning
+
+
+@dataclass
+class Labeled:
+    """One row per kept example, with what inspection, splitting and analysis need."""
+
+    frame: pd.DataFrame  # columns: row (in the file), text, clean, key, label, group
+    class_names: list[str]
+    source: Path
+    file_sha256: str
+    counts: dict[str, int]  # rows read / dropped at each filter
+
+
+@dataclass
+class PreparedData:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    vocabulary: list[str]  # index i <-> token; 0 is padding, 1 out-of-vocabulary
+    class_names: list[str]
+    fingerprint: str
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # file row numbers per split
+    prepare_seconds: float = 0.0
+    from_cache: bool = False
+
+    @property
+    def sequence_length(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def resolve_dataset(experiment: ExperimentConfig, directory: Path) -> tuple[Dataset, Path]:
+    """The dataset description with the experiment's overrides, and its file path."""
+    d = experiment.data
+    if d.dataset == "csv":
+        base = Dataset(name="csv", filename=d.path, sha256="", text_column=d.text_column,
+                       label_column=d.label_column, label_mapping=d.label_mapping or {},
+                       group_column=d.group_column)
+        path = Path(d.path) if Path(d.path).is_absolute() else directory / d.path
+        if not path.exists():
+            raise InputError(path, None, f"missing: not found in DATA_DIR={directory}")
+        return base, path
+    base = REGISTRY[d.dataset]
+    overrides = {k: v for k, v in {
+        "text_column": d.text_column, "label_column": d.label_column,
+        "group_column": d.group_column, "label_mapping": d.label_mapping}.items() if v}
+    merged = Dataset(**{**base.__dict__, **overrides})
+    return merged, locate(merged, directory)
+
+
+def read_csv(path: Path, dataset: Dataset, max_rows: int | None = None) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=max_rows)
+    except UnicodeDecodeError:
+        raise InputError(path, None, "not UTF-8 text (convert it to UTF-8)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(path, None, f"not a readable CSV ({str(err).splitlines()[0]})") from None
+    for role in ("text_column", "label_column", "group_column"):
+        column = getattr(dataset, role)
+        if column and column not in frame.columns:
+            raise InputError(path, column, f"no such column ({role}; the file has: "
+                                           f"{', '.join(frame.columns)})")
+    return frame
+
+
+def load_labeled(experiment: ExperimentConfig, directory: Path) -> Labeled:
+    dataset, path = resolve_dataset(experiment, directory)
+    raw = read_csv(path, dataset, experiment.data.max_rows)
+    counts = {"rows_read": len(raw)}
+    texts = raw[dataset.text_column].astype(str)
+    if (texts.str.strip() == "").all():
+        raise InputError(path, dataset.text_column, "every text is empty")
+    clean = texts.map(make_cleaner(experiment.cleaning))
+    labels_cfg = experiment.labels
+    if labels_cfg.mode == "human":
+        raw_labels = raw[dataset.label_column]
+        unknown = sorted(set(raw_labels) - set(dataset.label_mapping))
+        if unknown:
+            raise InputError(path, dataset.label_column,
+                             f"label values {unknown[:5]} are not in label_mapping "
+                             f"{sorted(dataset.label_mapping)}")
+        sentiments = raw_labels.map(dataset.label_mapping).tolist()
+    else:
+        sentiments = labeling.lexicon_sentiments(texts.tolist(), labels_cfg.mode,
+                                                 labels_cfg.vader_threshold)
+    label = labeling.class_ids(sentiments, labels_cfg.classes)
+    frame = pd.DataFrame({
+        "row": np.arange(len(raw)), "text": texts, "clean": clean,
+        "key": [duplicate_key(t) for t in texts] if experiment.split.group_duplicates
+        else [str(i) for i in range(len(raw))],
+        "label": label,
+        "group": raw[dataset.group_column] if dataset.group_column else "",
+    })
+    kept_label = frame["label"] != labeling.DROPPED
+    counts["dropped_label"] = int((~kept_label).sum())
+    kept_text = frame["clean"].str.len() > 0
+    counts["dropped_empty_text"] = int((kept_label & ~kept_text).sum())
+    frame = frame[kept_label & kept_text].reset_index(drop=True)
+    counts["rows_kept"] = len(frame)
+    class_names = labeling.CLASS_NAMES[labels_cfg.classes]
+    present = sorted(set(frame["label"]))
+    if len(present) < 2:
+        left = ", ".join(class_names[i] for i in present) or "none"
+        raise InputError(path, dataset.label_column,
+                         f"only one class left after filtering ({left}); need at least two")
+    return Labeled(frame, class_names, path, sha256_of(path), counts)
+
+
+def fingerprint(experiment: ExperimentConfig, file_sha256: str) -> str:
+    recipe = {
+        "version": CACHE_VERSION, "file_sha256": file_sha256,
+        "data": to_dict(experiment.data), "labels": to_dict(experiment.labels),
+        "cleaning": list(experiment.cleaning), "split": to_dict(experiment.split),
+        "vectorization": to_dict(experiment.vectorization), "seed": experiment.seed,
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | None,
+            progress=lambda message: None) -> PreparedData:
+    """Load, clean, label, split and vectorize; reuse the cached arrays when the recipe matches."""
+    start = time.perf_counter()
+    dataset, path = resolve_dataset(experiment, directory)
+    key = fingerprint(experiment, sha256_of(path))
+    cached = cache_dir / f"{key}.npz" if cache_dir else None
+    if cached and cached.exists():
+        data = _load_cache(cached, key)
+        data.prepare_seconds = time.perf_counter() - start
+        progress(f"data: {path.name} from cache {key} ({len(data.y_train)} train / "
+                 f"{len(data.y_val)} val / {len(data.y_test)} test)")
+        return data
+    progress(f"data: reading and cleaning {path}")
+    labeled = load_labeled(experiment, directory)
+    frame = labeled.frame
+    s = experiment.split
+    try:
+        train, val, test = leak_free_split(frame["key"].tolist(), frame["label"].to_numpy(),
+                                           s.validation, s.test, experiment.seed)
+    except ValueError:
+        raise InputError(experiment.path, "split",
+                         f"{len(frame)} rows are too few for validation {s.validation} and "
+                         f"test {s.test} with every class on each side") from None
+    progress(f"data: vectorizing {len(train)} train / {len(val)} val / {len(test)} test rows")
+    from .vectorize import build_vocabulary, vectorize  # imports TensorFlow
+
+    v = experiment.vectorization
+    vocabulary = build_vocabulary(frame["clean"].iloc[train], v.max_tokens, v.min_count)
+    if len(vocabulary) <= 2:
+        raise InputError(experiment.path, "vectorization.min_count",
+                         "leaves no token in the vocabulary")
+    x = vectorize(frame["clean"].tolist(), vocabulary, v.sequence_length)
+    y = frame["label"].to_numpy()
+    rows = frame["row"].to_numpy()
+    data = PreparedData(
+        x[train], y[train], x[val], y[val], x[test], y[test], vocabulary, labeled.class_names,
+        key, rows={"train": rows[train], "val": rows[val], "test": rows[test]})
+    if cached:
+        _save_cache(cached, data)
+    data.prepare_seconds = time.perf_counter() - start
+    return data
+
+
+def _save_cache(path: Path, data: PreparedData) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp.npz")  # written whole, then renamed: never half a cache
+    np.savez_compressed(
+        partial, x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val,
+        x_test=data.x_test, y_test=data.y_test, vocabulary=np.array(data.vocabulary, dtype=str),
+        class_names=np.array(data.class_names, dtype=str), rows_train=data.rows["train"],
+        rows_val=data.rows["val"], rows_test=data.rows["test"])
+    partial.replace(path)
+
+
+def _load_cache(path: Path, key: str) -> PreparedData:
+    with np.load(path, allow_pickle=False) as z:
+        return PreparedData(
+            z["x_train"], z["y_train"], z["x_val"], z["y_val"], z["x_test"], z["y_test"],
+            z["vocabulary"].tolist(), z["class_names"].tolist(), key,
+            rows={s: z[f"rows_{s}"] for s in ("train", "val", "test")}, from_cache=True)

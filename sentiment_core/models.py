@@ -1,0 +1,50 @@
+"""Model builders by family, in backend-neutral Keras 3 (a GPU worker may run another backend).
+
+    model = build_model("lstm", params, vocab_size=20000, sequence_length=40, num_classes=2)
+
+Every family masks padding: TextVectorization pads at the end, and an unmasked LSTM that reads
+30+ zeros after a short tweet forgets the words and collapses to the majority class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+FAMILIES: dict[str, Callable[..., Any]] = {}
+
+
+def family(name: str):
+    def register(builder):
+        FAMILIES[name] = builder
+        return builder
+
+    return register
+
+
+def build_model(family_name: str, params: dict[str, Any], vocab_size: int, sequence_length: int,
+                num_classes: int = 2):
+    import keras
+
+    body = FAMILIES[family_name](keras, params, vocab_size)
+    head = (keras.layers.Dense(1, activation="sigmoid", name="output") if num_classes == 2
+            else keras.layers.Dense(num_classes, activation="softmax", name="output"))
+    model = keras.Sequential([keras.Input(shape=(sequence_length,), dtype="int32"), *body, head],
+                             name=family_name)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=float(params["learning_rate"])),
+        loss="binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy",
+        metrics=["binary_accuracy" if num_classes == 2 else "sparse_categorical_accuracy"])
+    return model
+
+
+@family("lstm")
+def lstm(keras, params, vocab_size):
+    """Seed 000: Embedding -> LSTM -> Dense(ReLU) -> Dropout (build_model adds the output)."""
+    return [
+        # mask_zero: the LSTM skips the end padding instead of reading it
+        keras.layers.Embedding(vocab_size, int(params["embedding_size"]), mask_zero=True),
+        keras.layers.LSTM(int(params["lstm_units"])),
+        keras.layers.Dense(int(params["neurons_dense"]), activation="relu"),
+        keras.layers.Dropout(float(params["dropout_rate"])),
+    ]

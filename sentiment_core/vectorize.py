@@ -1,0 +1,40 @@
+"""Token ids with Keras TextVectorization; the vocabulary comes from the train split only.
+
+Cleaning has already normalised the text in Python (the same function runs at prediction time),
+so the layer's own standardization is replaced by none and it only splits on whitespace.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+PAD, OOV = "", "[UNK]"
+
+
+def build_vocabulary(train_texts: Iterable[str], max_tokens: int, min_count: int) -> list[str]:
+    """Padding, out-of-vocabulary, then tokens seen >= min_count times, most frequent first."""
+    counts = Counter(token for text in train_texts for token in text.split())
+    kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+    return [PAD, OOV, *kept[: max_tokens - 2]]
+
+
+def make_vectorizer(vocabulary: list[str], sequence_length: int):
+    import keras
+
+    layer = keras.layers.TextVectorization(
+        standardize=None, split="whitespace", output_mode="int",
+        output_sequence_length=sequence_length)
+    layer.set_vocabulary(vocabulary[2:])  # the layer adds padding and [UNK] itself
+    return layer
+
+
+def vectorize(texts: list[str], vocabulary: list[str], sequence_length: int,
+              batch_size: int = 8192) -> np.ndarray:
+    """int32 matrix (rows, sequence_length), padded with 0 at the end."""
+    layer = make_vectorizer(vocabulary, sequence_length)
+    parts = [np.asarray(layer(np.array(texts[i:i + batch_size], dtype=object)), dtype=np.int32)
+             for i in range(0, len(texts), batch_size)]
+    return np.concatenate(parts) if parts else np.zeros((0, sequence_length), np.int32)

@@ -1,0 +1,93 @@
+"""Tiny data the tests make themselves: no network, no shared files, 1-epoch trials."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+POSITIVE = ["great", "love", "win", "strong", "honest", "best"]
+NEGATIVE = ["bad", "hate", "lose", "weak", "liar", "worst"]
+FILLER = ["debate", "tonight", "stage", "question", "answer", "vote", "people", "said", "the",
+          "about", "policy", "tax", "border", "jobs", "crowd", "moderator"]
+
+
+def make_tweets(n: int = 240, seed: int = 0) -> list[dict[str, str]]:
+    """Short tweets whose sentiment word decides the label; every 10th is a retweet copy."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        if i % 10 == 9 and rows:
+            source = rows[rng.randrange(len(rows))]
+            rows.append({**source, "text": f"RT @fan{i}: {source['text']}"})
+            continue
+        positive = rng.random() < 0.4
+        words = rng.sample(FILLER, rng.randint(3, 8))
+        words.insert(rng.randrange(len(words) + 1), rng.choice(POSITIVE if positive else NEGATIVE))
+        rows.append({
+            "text": f"@user{i} " + " ".join(words) + (" http://t.co/x" if i % 3 == 0 else ""),
+            "sentiment": "Positive" if positive else "Negative",
+            "candidate": rng.choice(["Alice", "Bob"]),
+        })
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "tweets.csv", make_tweets())
+
+
+def experiment_dict(csv: Path, **overrides) -> dict:
+    exp = {
+        "name": "tiny",
+        "data": {"dataset": "csv", "path": str(csv), "text_column": "text",
+                 "label_column": "sentiment", "group_column": "candidate",
+                 "label_mapping": {"Negative": "negative", "Positive": "positive"}},
+        "cleaning": ["rt_marker", "urls", "mentions", "lowercase", "punctuation"],
+        "split": {"validation": 0.2, "test": 0.2},
+        "vectorization": {"max_tokens": 100, "sequence_length": 12, "min_count": 1},
+        "search_space": str(ROOT / "tests" / "tiny_space.yaml"),
+        "objective": {"metric": "val_roc_auc", "direction": "maximize"},
+        "budget": {"trials": 3},
+        "seed": 7,
+    }
+    exp.update(overrides)
+    return exp
+
+
+@pytest.fixture
+def write_experiment(tmp_path: Path, tiny_csv: Path):
+    def write(**overrides) -> Path:
+        path = tmp_path / "experiments" / "tiny.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(yaml.safe_dump(experiment_dict(tiny_csv, **overrides)))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def tiny_experiment(write_experiment):
+    from sentiment_core.config import load_experiment
+
+    return load_experiment(write_experiment())
+
+
+@pytest.fixture
+def tiny_data(tiny_experiment, tmp_path: Path):
+    from sentiment_core.data import prepare
+
+    return prepare(tiny_experiment, tmp_path, tmp_path / "cache")

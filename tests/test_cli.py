@@ -1,0 +1,59 @@
+import hashlib
+
+from click.testing import CliRunner
+
+from sentiment_core import datasets
+from sentiment_core.cli import cli
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_help_everywhere():
+    for command in ([], ["data"], ["data", "fetch"], ["data", "inspect"], ["train"]):
+        result = run(*command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_inspect_prints_the_eda(write_experiment, tmp_path):
+    result = run("--data-dir", str(tmp_path), "data", "inspect", str(write_experiment()))
+    assert result.exit_code == 0, result.output
+    assert "rows read           240" in result.output
+    assert "suggested sequence_length" in result.output and "Alice" in result.output
+
+
+def test_train_one_epoch(write_experiment, tmp_path):
+    result = run("--store", str(tmp_path / "store"), "train", str(write_experiment()),
+                 "--param", "lstm_units=3", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    assert "val_macro_f1" in result.output and "samples_per_s" in result.output
+    assert "lstm_units=3" in result.output
+    assert list((tmp_path / "store" / "cache").glob("*.npz"))
+
+
+def test_bad_input_is_one_line_and_exit_2(write_experiment, tmp_path):
+    result = run("--store", str(tmp_path / "store"), "train",
+                 str(write_experiment(split={"validation": -1})))
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "split.validation" in result.output
+    result = run("train", str(write_experiment()), "--param", "lstm_units=many")
+    assert result.exit_code == 2 and "lstm_units" in result.output
+    assert not (tmp_path / "store").exists()
+
+
+def test_fetch_checks_sha256(tmp_path, monkeypatch):
+    source = tmp_path / "remote.csv"
+    source.write_text("text,label\nhello,pos\n")
+    good = datasets.Dataset(name="toy", filename="toy.csv",
+                            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+                            text_column="text", label_column="label",
+                            label_mapping={"pos": "positive"}, url=source.as_uri())
+    monkeypatch.setitem(datasets.REGISTRY, "toy", good)
+    result = run("--data-dir", str(tmp_path / "data"), "data", "fetch", "toy")
+    assert result.exit_code == 0 and (tmp_path / "data" / "toy.csv").exists()
+    monkeypatch.setitem(datasets.REGISTRY, "bad", datasets.Dataset(
+        **{**good.__dict__, "name": "bad", "filename": "bad.csv", "sha256": "0" * 64}))
+    result = run("--data-dir", str(tmp_path / "data"), "data", "fetch", "bad")
+    assert result.exit_code == 2 and "sha256" in result.output
+    assert not list((tmp_path / "data").glob("bad*"))
