@@ -23,10 +23,16 @@ from .errors import InputError  # noqa: E402
 class Settings:
     data_dir: Path
     store: Path
+    tracking_uri: str | None = None
 
     @property
     def cache_dir(self) -> Path:
         return self.store / "cache"
+
+    def campaign_store(self):
+        from .campaign import Store
+
+        return Store(self.store, self.data_dir, self.tracking_uri)
 
 
 class _Cli(click.Group):
@@ -53,10 +59,13 @@ def say(message: str) -> None:
               type=click.Path(file_okay=False, path_type=Path),
               help="Embedded store: MLflow sqlite, Ax database, artifacts, data cache "
                    "[env SENTIMENT_HPO_STORE].")
+@click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None,
+              help="An MLflow server (or database) to log to instead of the store's sqlite "
+                   "[env MLFLOW_TRACKING_URI].")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path, store: Path) -> None:
+def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None) -> None:
     """Hyperparameter-optimization campaigns for neural sentiment models."""
-    ctx.obj = Settings(data_dir, store)
+    ctx.obj = Settings(data_dir, store, tracking_uri)
 
 
 pass_settings = click.make_pass_decorator(Settings)
@@ -161,6 +170,174 @@ def train(settings: Settings, experiment: str, params: tuple[str, ...], seed: in
     for name, value in timings.items():
         click.echo(f"  {name:<16} {value:,.0f}" if name == "samples_per_s"
                    else f"  {name:<16} {value:.2f}")
+
+
+# ---- campaigns -------------------------------------------------------------------------------
+
+
+@cli.group()
+def campaign() -> None:
+    """Run, resume, list and inspect optimization campaigns."""
+
+
+@campaign.command("run")
+@click.argument("experiment")
+@click.option("--trials", type=click.IntRange(min=1), default=None,
+              help="Completed trials to reach [default: the experiment's budget.trials].")
+@click.option("--name", default=None,
+              help="Campaign name; an existing one resumes [default: the experiment's name].")
+@click.option("--attach-seed-table", is_flag=True,
+              help="Attach seed 000's ten Table 5 rows as trials tagged source=paper "
+                   "(another dataset: shown, never counted as best).")
+@click.option("--strategy", type=click.Choice(["bayesian", "random"]), default=None,
+              help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
+@pass_settings
+def campaign_run(settings: Settings, experiment: str, trials: int | None, name: str | None,
+                 attach_seed_table: bool, strategy: str | None) -> None:
+    """Create or resume a campaign: Ax proposes, a trial trains, MLflow records."""
+    from .campaign import CampaignStopped, replace_trials, run_campaign
+    from .config import load_experiment
+
+    exp = replace_trials(load_experiment(experiment), strategy)
+    name = name or exp.name
+    trials = trials or exp.budget.trials
+    say(f"campaign {name}: {trials} trials of {exp.name}, objective {exp.objective.direction} "
+        f"{exp.objective.metric}, store {settings.store}")
+    try:
+        summary = run_campaign(exp, name, trials, settings.campaign_store(),
+                               attach_seed_table=attach_seed_table, progress=say)
+    except CampaignStopped as err:
+        raise click.ClickException(f"campaign {name} stopped: {err}") from None
+    click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, {summary.failed} "
+               f"failed, {summary.wall_s / 60:.1f} min)")
+    click.echo(summary.table)
+    click.echo(f"\nbrowse it:     sentiment-hpo --store {settings.store} ui {name}")
+    click.echo(f"reproduce it:  sentiment-hpo --store {settings.store} reproduce {name}")
+
+
+def _campaign_or_fail(settings: Settings, name: str):
+    tracker = settings.campaign_store().tracker()
+    parent = tracker.find_campaign(name)
+    if parent is None:
+        raise InputError(str(settings.store), "NAME", f"no campaign named {name!r}")
+    return tracker, parent
+
+
+@campaign.command("list")
+@pass_settings
+def campaign_list(settings: Settings) -> None:
+    """List the campaigns in the store."""
+    tracker = settings.campaign_store().tracker()
+    runs = tracker.campaigns()
+    if not runs:
+        click.echo("no campaigns yet")
+        return
+    click.echo(f"{'campaign':<24} {'experiment':<22} {'status':<9} {'trials':>6}  best")
+    for run in runs:
+        tags, metrics = run.data.tags, run.data.metrics
+        objective = tags.get("objective", "")
+        best = metrics.get(f"best_{objective}")
+        click.echo(f"{tags['campaign']:<24} {tracker.experiment_name(run.info.experiment_id):<22} "
+                   f"{run.info.status:<9} {int(metrics.get('completed_trials', 0)):>6}  "
+                   + (f"{objective} {best:.4f}" if best is not None else "-"))
+
+
+@campaign.command("status")
+@click.argument("name")
+@pass_settings
+def campaign_status(settings: Settings, name: str) -> None:
+    """Counts by status, the best trial and Table 5 of campaign NAME."""
+    from collections import Counter
+
+    tracker, parent = _campaign_or_fail(settings, name)
+    rows = tracker.trial_rows(parent.info.run_id)
+    counts = Counter(r["status"] for r in rows if r["tags"].get("source") == "campaign")
+    tags = parent.data.tags
+    click.echo(f"campaign {name}: {parent.info.status}, target {tags.get('n_trials')} trials, "
+               f"objective {tags.get('direction')} {tags.get('objective')}")
+    click.echo("trials: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())))
+    if "best_run_id" in tags:
+        click.echo(f"best: trial {tags['best_trial_index']} "
+                   f"{tags['objective']} {tags.get('best_' + tags['objective'])} "
+                   f"(run {tags['best_run_id']})")
+    click.echo(_table_text(tracker, parent, "text"))
+
+
+def _table_text(tracker, parent, fmt: str) -> str:
+    import yaml
+
+    from .reports import format_table, table5
+
+    space = yaml.safe_load(tracker.read_text(parent.info.run_id, "search_space.yaml"))
+    tags = parent.data.tags
+    return format_table(table5(tracker.trial_rows(parent.info.run_id), list(space["parameters"]),
+                               tags["objective"], tags["direction"]), fmt)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text",
+              show_default=True)
+@pass_settings
+def table(settings: Settings, name: str, fmt: str) -> None:
+    """Print campaign NAME's trials like the seed paper's Table 5 (best row marked *)."""
+    tracker, parent = _campaign_or_fail(settings, name)
+    click.echo(_table_text(tracker, parent, fmt))
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to serve on; only 127.0.0.1 unless you ask.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_settings
+def ui(settings: Settings, name: str | None, host: str, port: int) -> None:
+    """Serve the MLflow UI on the store (lean: one worker, no job runner) until Ctrl-C."""
+    import urllib.request
+
+    from .tracking import start_ui
+
+    store = settings.campaign_store()
+    tracker = store.tracker()
+    path = "#/experiments"
+    if name:
+        _, parent = _campaign_or_fail(settings, name)
+        path = f"#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
+    server = start_ui(settings.store, host, port, settings.tracking_uri)
+    base = f"http://{host}:{port}"
+    say(f"starting the MLflow UI on {tracker.uri} ...")
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise click.ClickException(f"mlflow server exited ({server.returncode})")
+                time.sleep(0.5)
+        click.echo(f"MLflow UI: {base}/{path}", )
+        click.echo("Ctrl-C stops it.")
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--trial", default="best", show_default=True, metavar="best|INDEX",
+              help="Which trial: the best, or an Ax trial index.")
+@click.option("--seeds", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also retrain with K other seeds and print mean ± std.")
+@pass_settings
+def reproduce(settings: Settings, name: str, trial: str, seeds: int) -> None:
+    """Retrain a trial of campaign NAME from what MLflow recorded; compare; score on test."""
+    from .reproduce import reproduce_trial
+
+    report = reproduce_trial(settings.campaign_store(), name, trial, seeds, progress=say)
+    click.echo("\n".join(report.lines()))
 
 
 def main() -> None:

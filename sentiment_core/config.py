@@ -140,23 +140,37 @@ def resolve_experiment_path(name_or_path: str) -> Path:
 
 def load_experiment(name_or_path: str | Path) -> ExperimentConfig:
     path = resolve_experiment_path(str(name_or_path))
-    raw = _read_yaml(path)
-    experiment = _build(ExperimentConfig, raw, str(path), "")
-    _check_experiment(experiment, str(path))
+    experiment = experiment_from_dict(_read_yaml(path), str(path))
     space = load_search_space(_resolve_space_path(experiment.search_space, path), str(path))
     return dataclasses.replace(experiment, path=str(path), space=space)
+
+
+def experiment_from_dict(raw: dict[str, Any], where: str,
+                         space: dict[str, Any] | None = None) -> ExperimentConfig:
+    """Build and check an experiment from its dict (a YAML file, or a run's recorded config)."""
+    experiment = _build(ExperimentConfig, raw, where, "")
+    _check_experiment(experiment, where)
+    if space is not None:
+        experiment = dataclasses.replace(experiment, path=where,
+                                         space=search_space_from_dict(space, where))
+    return experiment
 
 
 def load_search_space(path: Path, referenced_from: str = "") -> SearchSpace:
     if not path.exists() and referenced_from:
         raise InputError(referenced_from, "search_space", f"no search space file {path}")
-    space = _build(SearchSpace, _read_yaml(path), str(path), "")
+    return dataclasses.replace(search_space_from_dict(_read_yaml(path), str(path)),
+                               path=str(path))
+
+
+def search_space_from_dict(raw: dict[str, Any], where: str) -> SearchSpace:
+    space = _build(SearchSpace, raw, where, "")
     for name, spec in space.parameters.items():
-        _check_parameter(spec, str(path), f"parameters.{name}")
+        _check_parameter(spec, where, f"parameters.{name}")
     clash = set(space.parameters) & set(space.fixed)
     if clash:
-        raise InputError(path, f"fixed.{sorted(clash)[0]}", "is both tuned and fixed")
-    return dataclasses.replace(space, path=str(path))
+        raise InputError(where, f"fixed.{sorted(clash)[0]}", "is both tuned and fixed")
+    return space
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ never touched here.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -58,6 +59,7 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     """
     import keras
 
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices per new model
     start = time.perf_counter()
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)

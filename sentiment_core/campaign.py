@@ -1,0 +1,328 @@
+"""The campaign loop: Ax asks, a worker trains, Ax is told and MLflow records.
+
+    summary = run_campaign(experiment, "gop-1", trials=20, store=Path("mlruns"), data_dir=...)
+
+A campaign of the same name resumes: completed trials are kept, the trial that was running when
+the process died is abandoned in Ax and KILLED in MLflow, and its slot is proposed again until
+`trials` trials have completed. A trial that raises is failed in both and the campaign goes on,
+up to the experiment's tolerated failure rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from . import plots
+from .config import PROJECT_ROOT, ExperimentConfig, to_dict
+from .data import PreparedData, prepare
+from .errors import InputError
+from .executors import Executor, InlineExecutor
+from .metrics import predictions
+from .predictor import TextClassifier
+from .reports import best_row, format_table, seed_rows, table5
+from .search import Search
+from .tracking import Tracker
+from .trial import TrialResult
+
+INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
+
+
+class CampaignStopped(RuntimeError):
+    """Too many trials failed: the campaign stops instead of burning its budget."""
+
+
+@dataclass
+class Store:
+    path: Path
+    data_dir: Path
+    tracking_uri: str | None = None
+
+    @property
+    def ax_db(self) -> Path:
+        return self.path / "ax.db"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.path / "cache"
+
+    def tracker(self) -> Tracker:
+        return Tracker.open(self.path, self.tracking_uri)
+
+
+@dataclass
+class CampaignSummary:
+    name: str
+    parent_run_id: str
+    completed: int
+    failed: int
+    best: dict[str, Any] | None
+    table: str
+    wall_s: float
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def recipe(experiment: ExperimentConfig, params: dict[str, Any], seed: int,
+           data: PreparedData, commit: str) -> dict[str, Any]:
+    """Everything `reproduce` needs, from MLflow alone: the resolved config of one trial."""
+    return {"experiment": to_dict(experiment), "search_space": to_dict(experiment.space),
+            "params": params, "seed": seed, "data_fingerprint": data.fingerprint,
+            "git_commit": commit}
+
+
+def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: Store,
+                 attach_seed_table: bool = False, executor: Executor | None = None,
+                 progress: Callable[[str], None] = print) -> CampaignSummary:
+    start = time.perf_counter()
+    executor = executor or InlineExecutor()
+    objective = experiment.objective
+    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
+    tracker = store.tracker()
+    commit = git_commit()
+    parent = tracker.find_campaign(name)
+    if parent is not None:
+        owner = tracker.experiment_name(parent.info.experiment_id)
+        if owner != experiment.name:
+            raise InputError("--name", name, f"belongs to experiment {owner!r}, "
+                                             f"not {experiment.name!r}")
+    resuming = parent is not None or Search.exists(name, store.ax_db)
+    search = Search.open(name, experiment.space, objective, experiment.optimizer,
+                         experiment.seed, store.ax_db,
+                         prior_trials=len(seed_rows()) if attach_seed_table else 0)
+    if parent is None:
+        parent_id = tracker.start_campaign(
+            experiment.name, name,
+            tags={"experiment_file": experiment.path, "search_space": experiment.space.path,
+                  "objective": objective.metric, "direction": objective.direction,
+                  "strategy": experiment.optimizer.strategy, "n_trials": trials,
+                  "data_fingerprint": data.fingerprint, "git_commit": commit,
+                  "repro_cmd": f"sentiment-hpo reproduce {name}"},
+            params={"seed": experiment.seed, "family": experiment.model.family,
+                    "dataset": experiment.data.dataset, "label_mode": experiment.labels.mode,
+                    "classes": experiment.labels.classes,
+                    "train_rows": len(data.y_train), "val_rows": len(data.y_val),
+                    "test_rows": len(data.y_test), "vocabulary_size": len(data.vocabulary)},
+            texts={"experiment.yaml": yaml.safe_dump(to_dict(experiment), sort_keys=False),
+                   "search_space.yaml": yaml.safe_dump(to_dict(experiment.space),
+                                                       sort_keys=False)})
+    else:
+        parent_id = parent.info.run_id
+        tracker.resume_campaign(parent_id)
+    if resuming:
+        for index in search.running():
+            search.abandon(index)
+            progress(f"trial {index} was running when the last process ended: abandoned")
+        for run_id in tracker.close_stale_children(parent_id, INTERRUPTED):
+            progress(f"run {run_id} marked KILLED")
+    if attach_seed_table:
+        _attach_seed_table(search, tracker, parent_id, experiment, progress)
+
+    loop = _Loop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
+                 progress)
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        tracker.end_run(parent_id, "KILLED")
+        raise
+    except CampaignStopped:
+        tracker.end_run(parent_id, "FAILED")
+        raise
+    rows = tracker.trial_rows(parent_id)
+    best = best_row(rows, objective.metric, objective.direction)
+    tracker.end_run(parent_id, "FINISHED")
+    return CampaignSummary(name, parent_id, loop.completed, loop.failed, best,
+                           loop.table_text(rows), time.perf_counter() - start)
+
+
+def _attach_seed_table(search: Search, tracker: Tracker, parent_id: str,
+                       experiment: ExperimentConfig, progress) -> None:
+    known = {t["arm_name"] for t in search.trials()}
+    space = experiment.space
+    for arm, params, value in seed_rows():
+        if arm in known:
+            continue
+        outside = [p for p, v in params.items() if p not in space.parameters or (
+            space.parameters[p].bounds and not
+            space.parameters[p].bounds[0] <= v <= space.parameters[p].bounds[1])]
+        if outside:
+            raise InputError(space.path, f"parameters.{outside[0]}",
+                             "must be tuned with a range covering seed 000's Table 5 rows "
+                             "to attach them")
+        index = search.attach(params, arm)
+        run_id = tracker.start_trial(parent_id, arm, {**params, **space.fixed}, {
+            "campaign": search.name, "source": "paper", "ax_trial_index": index,
+            "arm_name": arm, "generation": "attached",
+            "note": "seed 000 Table 5: 2016 election tweets, weak labels, binary accuracy; "
+                    "not comparable with this campaign's objective"})
+        tracker.log_metrics(run_id, {"paper_keras_cv": value})
+        tracker.end_run(run_id, "FINISHED")
+    progress(f"attached seed 000's Table 5 ({len(seed_rows())} rows, tagged source=paper)")
+
+
+@dataclass
+class _Loop:
+    experiment: ExperimentConfig
+    name: str
+    trials: int
+    data: PreparedData
+    search: Search
+    tracker: Tracker
+    parent_id: str
+    commit: str
+    executor: Executor
+    progress: Callable[[str], None]
+    completed: int = 0
+    failed: int = 0
+    best: tuple[str, float, int] | None = None  # run id, objective value, trial index
+
+    def run(self) -> None:
+        metric, direction = self.experiment.objective.metric, self.experiment.objective.direction
+        best = best_row(self.tracker.trial_rows(self.parent_id), metric, direction)
+        if best is not None:
+            self.best = (best["run_id"], best["metrics"][metric],
+                         int(best["tags"]["ax_trial_index"]))
+        ours = [t for t in self.search.trials() if not (t["arm_name"] or "").startswith("paper_")]
+        self.completed = sum(t["status"] == "COMPLETED" for t in ours)
+        self.failed = sum(t["status"] == "FAILED" for t in ours)
+        seen = {_key(t["params"]) for t in self.search.trials()}
+        if self.completed:
+            self.progress(f"resuming {self.name}: {self.completed} completed, "
+                          f"{self.failed} failed, {self.trials - self.completed} to go")
+        durations: list[float] = []
+        tolerated = self.experiment.budget.max_failure_rate * self.trials
+        while self.completed < self.trials:
+            if self.failed > tolerated:
+                raise CampaignStopped(f"{self.failed} trials failed (tolerated: "
+                                      f"{self.experiment.budget.max_failure_rate:.0%} of "
+                                      f"{self.trials})")
+            asked = self.search.ask(1)
+            if not asked:
+                raise CampaignStopped("Ax proposed no further trial")
+            (index, params), = asked.items()
+            if _key(params) in seen:  # never train the same parameterization twice
+                self.search.abandon(index)
+                self.progress(f"trial {index}: duplicate parameters, abandoned and asked again")
+                continue
+            seen.add(_key(params))
+            started = time.perf_counter()
+            self._one_trial(index, params)
+            durations.append(time.perf_counter() - started)
+            self._report(durations)
+
+    def _one_trial(self, index: int, tuned: dict[str, Any]) -> None:
+        exp, space = self.experiment, self.experiment.space
+        params = {**tuned, **space.fixed}
+        generation = self.search.generation_of(index)
+        arm = f"{index}_0"
+        run_id = self.tracker.start_trial(self.parent_id, f"trial-{index}", params, {
+            "campaign": self.name, "source": "campaign", "ax_trial_index": index,
+            "arm_name": arm, "generation": generation, "seed": exp.seed,
+            "data_fingerprint": self.data.fingerprint, "git_commit": self.commit})
+        self.tracker.log_files(run_id, texts={"config.yaml": yaml.safe_dump(
+            recipe(exp, params, exp.seed, self.data, self.commit), sort_keys=False)})
+        shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in tuned.items())
+        self.progress(f"trial {index} ({generation}) started: {shown}")
+
+        def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+            self.tracker.log_epoch(run_id, epoch, logs)
+            self.progress(f"  trial {index} epoch {epoch}/{epochs}  loss {logs.get('loss', 0):.4f}"
+                          f"  val_loss {logs.get('val_loss', 0):.4f}")
+
+        try:
+            result = self.executor.run(params, self.data, exp.seed, exp.model.family, on_epoch)
+            value = result.metrics[exp.objective.metric]
+            if not np.isfinite(value):
+                raise ValueError(f"{exp.objective.metric} is {value}")
+        except KeyboardInterrupt:
+            self.search.abandon(index)
+            self.tracker.set_tags(run_id, {"error": "interrupted by the user"})
+            self.tracker.end_run(run_id, "KILLED")
+            raise
+        except Exception as err:  # noqa: BLE001 - any trial error is recorded, not fatal
+            reason = f"{type(err).__name__}: {err}".splitlines()[0][:500]
+            self.search.fail(index, reason)
+            self.tracker.set_tags(run_id, {"error": reason})
+            self.tracker.end_run(run_id, "FAILED")
+            self.failed += 1
+            self.progress(f"trial {index} FAILED: {reason}")
+            return
+        self.search.tell(index, {exp.objective.metric: value})
+        self._record(run_id, index, result)
+        self.completed += 1
+
+    def _record(self, run_id: str, index: int, result: TrialResult) -> None:
+        exp, data = self.experiment, self.data
+        metric, direction = exp.objective.metric, exp.objective.direction
+        metrics = {**result.metrics, **{f"time_{k}": v for k, v in result.timings.items()},
+                   "time_prepare_s": data.prepare_seconds}
+        self.tracker.log_metrics(run_id, metrics, step=len(result.history.get("loss", [])))
+        curves = plots.learning_curves(result.history, f"trial {index}")
+        matrix = plots.confusion_matrix(data.y_val, predictions(result.val_proba),
+                                        data.class_names, f"trial {index}, validation")
+        self.tracker.log_files(run_id, figures={"learning_curves.png": curves,
+                                                "confusion_matrix.png": matrix})
+        plots.close(curves), plots.close(matrix)
+        value = result.metrics[metric]
+        if self.best is None or (value > self.best[1] if direction == "maximize"
+                                 else value < self.best[1]):
+            # log the model of each new best, so the campaign's best always has one
+            self.best = (run_id, value, index)
+            classifier = TextClassifier(result.model, data.vocabulary, exp.cleaning,
+                                        data.sequence_length, data.class_names)
+            self.tracker.log_classifier(run_id, classifier)
+            self.tracker.set_tags(self.parent_id, {
+                "best_run_id": run_id, "best_trial_index": index, f"best_{metric}": value})
+        self.tracker.end_run(run_id, "FINISHED")
+        self.tracker.log_metrics(self.parent_id, {f"best_{metric}": self.best[1],
+                                                  "completed_trials": self.completed + 1},
+                                 step=self.completed + 1)
+        rows = self.tracker.trial_rows(self.parent_id)
+        self.tracker.log_files(self.parent_id, texts={
+            "table5.md": self.table_text(rows, "markdown"),
+            "table5.csv": self.table_text(rows, "csv"), "table5.txt": self.table_text(rows)})
+
+    def table_text(self, rows: list[dict[str, Any]], fmt: str = "text") -> str:
+        objective = self.experiment.objective
+        return format_table(table5(rows, list(self.experiment.space.parameters),
+                                   objective.metric, objective.direction), fmt)
+
+    def _report(self, durations: list[float]) -> None:
+        metric = self.experiment.objective.metric
+        remaining = self.trials - self.completed
+        eta = remaining * (sum(durations) / len(durations))
+        best = (f"best {metric} {self.best[1]:.4f} (trial {self.best[2]})" if self.best
+                else "no best yet")
+        self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed] "
+                      f"{best}; ETA {eta / 60:.1f} min")
+
+
+def _key(params: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, round(v, 10) if isinstance(v, float) else v)
+                        for k, v in params.items()))
+
+
+def replace_trials(experiment: ExperimentConfig, strategy: str | None) -> ExperimentConfig:
+    """The experiment with a CLI override of the generation strategy."""
+    if not strategy:
+        return experiment
+    return dataclasses.replace(experiment, optimizer=dataclasses.replace(
+        experiment.optimizer, strategy=strategy))

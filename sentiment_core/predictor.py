@@ -1,0 +1,62 @@
+"""A trained model plus everything it needs to read raw text: cleaning, vocabulary, length.
+
+    classifier = TextClassifier(model, data.vocabulary, experiment.cleaning, 40, ["neg", "pos"])
+    classifier.predict(["Great debate tonight!"])   # DataFrame: text, p_positive, label
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .cleaning import make_cleaner
+from .metrics import predictions
+from .vectorize import vectorize
+
+
+class TextClassifier:
+    def __init__(self, model, vocabulary: list[str], cleaning: list[str], sequence_length: int,
+                 class_names: list[str], threshold: float = 0.5):
+        self.model, self.vocabulary, self.cleaning = model, list(vocabulary), list(cleaning)
+        self.sequence_length, self.class_names = int(sequence_length), list(class_names)
+        self.threshold = float(threshold)
+        self._clean = make_cleaner(self.cleaning)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        ids = vectorize([self._clean(str(t)) for t in texts], self.vocabulary,
+                        self.sequence_length)
+        proba = np.asarray(self.model.predict(ids, batch_size=1024, verbose=0))
+        return proba.reshape(-1) if len(self.class_names) == 2 else proba
+
+    def predict(self, texts: list[str]) -> pd.DataFrame:
+        proba = self.predict_proba(texts)
+        labels = predictions(proba, self.threshold)
+        frame = pd.DataFrame({"text": list(texts)})
+        if proba.ndim == 1:
+            frame[f"p_{self.class_names[1]}"] = proba
+        else:
+            for i, name in enumerate(self.class_names):
+                frame[f"p_{name}"] = proba[:, i]
+        frame["label"] = [self.class_names[i] for i in labels]
+        return frame
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.save(directory / "model.keras")
+        (directory / "text.json").write_text(json.dumps({
+            "vocabulary": self.vocabulary, "cleaning": self.cleaning,
+            "sequence_length": self.sequence_length, "class_names": self.class_names,
+            "threshold": self.threshold}))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> "TextClassifier":
+        import keras
+
+        meta = json.loads((Path(directory) / "text.json").read_text())
+        model = keras.saving.load_model(Path(directory) / "model.keras")
+        return cls(model, meta["vocabulary"], meta["cleaning"], meta["sequence_length"],
+                   meta["class_names"], meta.get("threshold", 0.5))

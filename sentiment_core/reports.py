@@ -1,0 +1,94 @@
+"""Table 5: one row per trial with the seed paper's columns, best row marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+# Seed 000's Table 5 (2016 election tweets, binary accuracy "keras_cv"): prior knowledge that
+# `campaign run --attach-seed-table` attaches. Another dataset: these never count as best here.
+SEED_TABLE5 = [
+    # keras_cv, trial, learning_rate, dropout_rate, lstm, dense, epochs, batch, embedding
+    (0.948100, 2, 0.022628, 0.020568, 5, 10, 1, 894, 441),
+    (0.563386, 3, 0.278257, 0.015930, 2, 3, 1, 862, 645),
+    (0.976257, 4, 0.006078, 0.015087, 8, 9, 6, 848, 323),
+    (0.980021, 5, 0.007170, 0.045106, 10, 18, 2, 806, 173),
+    (0.977114, 6, 0.000598, 0.203325, 10, 20, 7, 812, 329),
+    (0.977786, 7, 0.000850, 0.085168, 10, 5, 3, 775, 287),
+    (0.979464, 8, 0.001609, 0.062056, 10, 13, 5, 817, 262),
+    (0.977386, 9, 0.002921, 0.043281, 9, 12, 3, 822, 256),
+    (0.978686, 10, 0.001121, 0.136968, 10, 15, 3, 785, 250),
+    (0.978021, 11, 0.003018, 0.066256, 8, 18, 4, 826, 300),
+]
+SEED_PARAMS = ("learning_rate", "dropout_rate", "lstm_units", "neurons_dense", "num_epochs",
+               "batch_size", "embedding_size")
+
+
+def seed_rows() -> list[tuple[str, dict[str, Any], float]]:
+    """(arm name, params, keras_cv) for each Table 5 row."""
+    return [(f"paper_{row[1]}_0", dict(zip(SEED_PARAMS, row[2:])), row[0])
+            for row in SEED_TABLE5]
+
+
+def best_row(rows: list[dict[str, Any]], metric: str, direction: str) -> dict[str, Any] | None:
+    """The best finished trial of this campaign (paper rows and reproductions never count)."""
+    scored = [r for r in rows if r["tags"].get("source") == "campaign"
+              and r["status"] == "FINISHED" and metric in r["metrics"]]
+    if not scored:
+        return None
+    pick = max if direction == "maximize" else min
+    return pick(scored, key=lambda r: r["metrics"][metric])
+
+
+def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
+           direction: str) -> pd.DataFrame:
+    best = best_row(rows, metric, direction)
+    records = []
+    for r in rows:
+        source = r["tags"].get("source", "campaign")
+        if source not in ("campaign", "paper"):
+            continue
+        wall = (r["end_ms"] - r["start_ms"]) / 1000 if r["end_ms"] and r["start_ms"] else None
+        record = {
+            "best": "*" if best is not None and r["run_id"] == best["run_id"] else "",
+            metric: r["metrics"].get(metric),
+            "trial_index": int(r["tags"].get("ax_trial_index", -1)),
+            "arm_name": r["tags"].get("arm_name", ""),
+            **{p: _number(r["params"].get(p)) for p in params},
+            "status": r["status"],
+            "generation": r["tags"].get("generation", ""),
+            "wall_s": round(wall, 1) if wall is not None and source == "campaign" else None,
+        }
+        if source == "paper":
+            record["paper_keras_cv"] = r["metrics"].get("paper_keras_cv")
+        records.append(record)
+    frame = pd.DataFrame(records)
+    if frame.empty:
+        return frame
+    return frame.sort_values("trial_index").reset_index(drop=True)
+
+
+def format_table(frame: pd.DataFrame, fmt: str = "text") -> str:
+    if frame.empty:
+        return "(no trials yet)"
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    shown = frame.astype(object).where(frame.notna(), "")
+    for column in shown.columns:
+        if column.startswith(("val_", "paper_")) or column in ("learning_rate", "dropout_rate"):
+            shown[column] = [f"{v:.6f}" if isinstance(v, float) else v for v in shown[column]]
+    if fmt == "markdown":
+        return shown.to_markdown(index=False)
+    return shown.to_string(index=False)
+
+
+def _number(text: str | None) -> Any:
+    if text is None:
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return text

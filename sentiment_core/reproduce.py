@@ -1,0 +1,121 @@
+"""Rebuild a trial from what MLflow recorded alone, retrain it, and compare.
+
+    report = reproduce_trial(store, "gop-1", trial="best", extra_seeds=3)
+
+The recorded config (experiment, search space, params, seed, data fingerprint, commit) is read
+from the trial's `config.yaml` artifact, not from today's YAML files. The same seed must give the
+same metric; K other seeds give mean ± std, which exposes a lucky winner. The reproduced model is
+then scored once on the held-out test split.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .campaign import Store, git_commit
+from .config import experiment_from_dict
+from .data import prepare
+from .errors import InputError
+from .metrics import classification_metrics
+from .reports import best_row
+from .trial import run_trial
+
+
+@dataclass
+class Reproduction:
+    campaign: str
+    source_run_id: str
+    run_id: str
+    trial_index: int
+    metric: str
+    stored: float
+    reproduced: float
+    seed: int
+    recorded_commit: str
+    other_seeds: dict[int, float] = field(default_factory=dict)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def identical(self) -> bool:
+        return self.stored == self.reproduced
+
+    def lines(self) -> list[str]:
+        out = [f"campaign {self.campaign}, trial {self.trial_index} (run {self.source_run_id})",
+               f"  stored     {self.metric} = {self.stored!r}",
+               f"  reproduced {self.metric} = {self.reproduced!r}  (seed {self.seed}: "
+               + ("identical)" if self.identical else
+                  f"DIFFERS by {self.reproduced - self.stored:+.3g})")]
+        if self.other_seeds:
+            values = list(self.other_seeds.values())
+            spread = statistics.stdev(values) if len(values) > 1 else 0.0
+            out.append(f"  {len(values)} other seeds: {self.metric} = "
+                       f"{statistics.mean(values):.4f} ± {spread:.4f}  "
+                       + " ".join(f"{s}:{v:.4f}" for s, v in self.other_seeds.items()))
+        if self.test_metrics:
+            out.append("  held-out test split (scored once): " + "  ".join(
+                f"{k} {v:.4f}" for k, v in self.test_metrics.items()))
+        out.append(f"  logged as run {self.run_id}")
+        return out
+
+
+def pick_run(rows: list[dict[str, Any]], trial: str, metric: str, direction: str):
+    if trial == "best":
+        chosen = best_row(rows, metric, direction)
+        if chosen is None:
+            raise InputError("reproduce", "--trial", "the campaign has no finished trial yet")
+        return chosen
+    matches = [r for r in rows if r["tags"].get("source") == "campaign"
+               and r["tags"].get("ax_trial_index") == trial]
+    if not matches or matches[0]["status"] != "FINISHED":
+        raise InputError("reproduce", "--trial", f"no finished trial {trial} in this campaign")
+    return matches[0]
+
+
+def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seeds: int = 0,
+                    progress: Callable[[str], None] = print) -> Reproduction:
+    tracker = store.tracker()
+    parent = tracker.find_campaign(campaign)
+    if parent is None:
+        raise InputError("reproduce", "NAME", f"no campaign named {campaign!r} in {tracker.uri}")
+    metric, direction = parent.data.tags["objective"], parent.data.tags["direction"]
+    source = pick_run(tracker.trial_rows(parent.info.run_id), trial, metric, direction)
+    where = f"run {source['run_id']}"
+    recorded = yaml.safe_load(tracker.read_text(source["run_id"], "config.yaml"))
+    experiment = experiment_from_dict(recorded["experiment"], where, recorded["search_space"])
+    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
+    if data.fingerprint != recorded["data_fingerprint"]:
+        raise InputError(where, "data_fingerprint", f"recorded {recorded['data_fingerprint']}, "
+                                                    f"today's data give {data.fingerprint}")
+    params, seed = recorded["params"], int(recorded["seed"])
+    progress(f"retraining trial {source['tags']['ax_trial_index']} with seed {seed}")
+    result = run_trial(params, data, seed, experiment.model.family)
+    run_id = tracker.start_trial(parent.info.run_id, f"reproduce-{source['run_name']}", params, {
+        "campaign": campaign, "source": "reproduce", "reproduces": source["run_id"],
+        "ax_trial_index": source["tags"]["ax_trial_index"], "seed": seed,
+        "data_fingerprint": data.fingerprint, "git_commit": git_commit(),
+        "recorded_git_commit": recorded.get("git_commit", "")})
+    report = Reproduction(campaign, source["run_id"], run_id,
+                          int(source["tags"]["ax_trial_index"]), metric,
+                          float(source["metrics"][metric]), float(result.metrics[metric]), seed,
+                          recorded.get("git_commit", ""))
+    for other in range(seed + 1, seed + 1 + extra_seeds):
+        progress(f"retraining with seed {other}")
+        report.other_seeds[other] = float(run_trial(params, data, other,
+                                                    experiment.model.family).metrics[metric])
+    test_proba = result.model.predict(data.x_test, batch_size=1024, verbose=0)
+    report.test_metrics = {f"test_{k}": v for k, v in
+                           classification_metrics(data.y_test, test_proba).items()}
+    logged = {**result.metrics, f"stored_{metric}": report.stored, **report.test_metrics}
+    if report.other_seeds:
+        values = list(report.other_seeds.values())
+        logged[f"seeds_mean_{metric}"] = statistics.mean(values)
+        logged[f"seeds_std_{metric}"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    tracker.log_metrics(run_id, logged)
+    tracker.set_tags(run_id, {"identical": report.identical})
+    tracker.end_run(run_id, "FINISHED")
+    return report

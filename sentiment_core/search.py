@@ -1,0 +1,151 @@
+"""The Ax adapter: the only module that imports Ax.
+
+    search = Search.open(campaign, space, objective, strategy, seed, db_path)   # create or resume
+    for index, params in search.ask(1).items(): ... search.tell(index, metrics)
+
+State lives in Ax SQL storage (sqlite inside the store), so a campaign resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import ObjectiveConfig, OptimizerConfig, SearchSpace
+
+PAPER_METRIC = "paper_keras_cv"  # seed 000's Table 5 value: never this campaign's objective
+_GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
+               "BoTorch": "BoTorch", "Manual": "attached"}
+
+
+def _quiet_ax() -> None:
+    import torch
+    from ax.utils.common.logger import set_stderr_log_level
+
+    set_stderr_log_level(logging.ERROR)  # Ax logs every trial at INFO, attached ones at WARNING
+    # SQLAlchemy cache-key and BoTorch optimizer warnings are harmless and drown the progress.
+    warnings.filterwarnings("ignore", module=r"(ax|botorch|gpytorch|linear_operator|sqlalchemy)")
+    torch.set_num_threads(1)  # same BoTorch speed, leaves a core for TensorFlow
+
+
+def _storage(db_path: Path):
+    from ax import StorageConfig
+    from ax.storage.sqa_store.db import (create_all_tables, get_engine,
+                                         init_engine_and_session_factory)
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{db_path.resolve()}"
+    init_engine_and_session_factory(url=url, force_init=True)
+    create_all_tables(get_engine())  # Ax does not create its tables itself
+    return StorageConfig(url=url)
+
+
+def parameter_configs(space: SearchSpace) -> list[Any]:
+    from ax import ChoiceParameterConfig, RangeParameterConfig
+
+    configs = []
+    for name, spec in space.parameters.items():
+        if spec.type == "choice":
+            kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(spec.values[0])]
+            configs.append(ChoiceParameterConfig(
+                name=name, values=list(spec.values), parameter_type=kind,
+                is_ordered=kind in ("int", "float")))
+        else:
+            low, high = spec.bounds
+            if spec.type == "int":
+                low, high = int(low), int(high)
+            configs.append(RangeParameterConfig(
+                name=name, bounds=(low, high), parameter_type=spec.type,
+                scaling="log" if spec.log_scale else "linear"))
+    return configs
+
+
+@dataclass
+class Search:
+    client: Any
+    name: str
+
+    @classmethod
+    def exists(cls, name: str, db_path: Path) -> bool:
+        if not db_path.exists():
+            return False
+        import sqlite3
+
+        with sqlite3.connect(db_path) as db:
+            try:
+                return db.execute("select 1 from experiment_v2 where name = ?",
+                                  (name,)).fetchone() is not None
+            except sqlite3.OperationalError:
+                return False
+
+    @classmethod
+    def open(cls, name: str, space: SearchSpace, objective: ObjectiveConfig,
+             optimizer: OptimizerConfig, seed: int, db_path: Path,
+             prior_trials: int = 0) -> "Search":
+        """Resume the campaign `name` from the database, or create it."""
+        _quiet_ax()
+        from ax import Client
+
+        storage = _storage(db_path)
+        if cls.exists(name, db_path):
+            return cls(Client.load_from_database(name, storage_config=storage), name)
+        client = Client(storage_config=storage, random_seed=seed)
+        client.configure_experiment(parameters=parameter_configs(space), name=name)
+        sign = "-" if objective.direction == "minimize" else ""
+        client.configure_optimization(objective=f"{sign}{objective.metric}")
+        client.configure_generation_strategy(
+            method="random_search" if optimizer.strategy == "random" else "fast",
+            initialization_budget=optimizer.initialization_trials,
+            initialization_random_seed=seed,
+            # attached paper rows carry no objective value: they must not replace Sobol trials
+            use_existing_trials_for_initialization=prior_trials == 0,
+        )
+        return cls(client, name)
+
+    # ---- ask / tell ----------------------------------------------------------------------
+
+    def ask(self, count: int = 1) -> dict[int, dict[str, Any]]:
+        return {i: dict(p) for i, p in self.client.get_next_trials(max_trials=count).items()}
+
+    def tell(self, index: int, metrics: dict[str, float]) -> None:
+        self.client.complete_trial(trial_index=index, raw_data=dict(metrics))
+
+    def fail(self, index: int, reason: str) -> None:
+        self.client.mark_trial_failed(trial_index=index, failed_reason=reason[:500])
+
+    def abandon(self, index: int) -> None:
+        self.client.mark_trial_abandoned(trial_index=index)
+
+    def attach(self, params: dict[str, Any], arm_name: str) -> int:
+        """A known parameterization, completed without objective data: Ax will not propose it
+        again, and it cannot inform the model or become the best."""
+        index = self.client.attach_trial(parameters=params, arm_name=arm_name)
+        self.client.complete_trial(trial_index=index)
+        return index
+
+    # ---- what the experiment holds -------------------------------------------------------
+
+    def trials(self) -> list[dict[str, Any]]:
+        """index, arm, status (COMPLETED/FAILED/RUNNING/ABANDONED...), generation, params."""
+        rows = []
+        for index, trial in self.client._experiment.trials.items():
+            arm = trial.arm
+            runs = trial.generator_runs
+            node = runs[0]._generation_node_name if runs else None
+            rows.append({
+                "trial_index": index, "arm_name": arm.name if arm else None,
+                "status": trial.status.name,
+                "generation": _GENERATION.get(node or "Manual", node or "attached"),
+                "params": dict(arm.parameters) if arm else {},
+            })
+        return rows
+
+    def generation_of(self, index: int) -> str:
+        return next(t["generation"] for t in self.trials() if t["trial_index"] == index)
+
+    def running(self) -> list[int]:
+        return [t["trial_index"] for t in self.trials() if t["status"] in ("RUNNING", "CANDIDATE",
+                                                                           "STAGED")]

@@ -1,0 +1,237 @@
+"""The MLflow adapter: the only module that imports MLflow.
+
+    tracker = Tracker.open(store=Path("mlruns"))              # sqlite in mlruns/mlflow.db
+    parent = tracker.start_campaign("gop_debate_lstm", "c1", tags, params, files)
+    run = tracker.start_trial(parent, "trial-3", params, tags)
+    tracker.log_epoch(run, 1, {"loss": 0.4}); tracker.finish_trial(run, metrics, files, figures)
+
+One MLflow experiment per experiment YAML, one parent run per campaign, one nested child run per
+trial. Every call names its run explicitly (MlflowClient), so no global "active run" leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+for _name in ("mlflow", "alembic"):
+    logging.getLogger(_name).setLevel(logging.WARNING)  # table creation logs at INFO
+# log_model warns that a Python object is pickled: we pickle only our own small wrapper.
+logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
+
+
+def store_uri(store: Path) -> str:
+    return f"sqlite:///{(store / 'mlflow.db').resolve()}"
+
+
+@dataclass
+class Tracker:
+    client: MlflowClient
+    uri: str
+    artifact_root: Path
+
+    @classmethod
+    def open(cls, store: Path, tracking_uri: str | None = None) -> "Tracker":
+        """`tracking_uri` (a server, or MLFLOW_TRACKING_URI) replaces the embedded sqlite store."""
+        store.mkdir(parents=True, exist_ok=True)
+        uri = tracking_uri or store_uri(store)
+        mlflow.set_tracking_uri(uri)
+        return cls(MlflowClient(tracking_uri=uri), uri, (store / "artifacts").resolve())
+
+    # ---- experiments and campaigns -------------------------------------------------------
+
+    def experiment_id(self, name: str) -> str:
+        found = self.client.get_experiment_by_name(name)
+        if found:
+            return found.experiment_id
+        location = None
+        if self.uri.startswith("sqlite:"):  # keep artifacts inside the store
+            location = (self.artifact_root / name).as_uri()
+        return self.client.create_experiment(name, artifact_location=location)
+
+    def find_campaign(self, name: str):
+        """The campaign's parent run, searched across all experiments; None if there is none."""
+        ids = [e.experiment_id for e in self.client.search_experiments()]
+        runs = self.client.search_runs(
+            ids, filter_string=f"tags.kind = 'campaign' and tags.campaign = '{_quote(name)}'",
+            max_results=1) if ids else []
+        return runs[0] if runs else None
+
+    def campaigns(self) -> list[Any]:
+        ids = [e.experiment_id for e in self.client.search_experiments()]
+        return list(self.client.search_runs(ids, filter_string="tags.kind = 'campaign'",
+                                            order_by=["attributes.start_time DESC"],
+                                            max_results=1000)) if ids else []
+
+    def experiment_name(self, experiment_id: str) -> str:
+        return self.client.get_experiment(experiment_id).name
+
+    def start_campaign(self, experiment: str, name: str, tags: dict[str, Any],
+                       params: dict[str, Any], texts: dict[str, str]) -> str:
+        run = self.client.create_run(self.experiment_id(experiment), run_name=name,
+                                     tags={"kind": "campaign", "campaign": name,
+                                           **_strings(tags)})
+        self.client.log_batch(run.info.run_id, params=[Param(k, str(v)[:6000])
+                                                       for k, v in params.items()])
+        for path, text in texts.items():
+            self.client.log_text(run.info.run_id, text, path)
+        return run.info.run_id
+
+    def resume_campaign(self, run_id: str) -> None:
+        self.client.update_run(run_id, status="RUNNING")
+
+    def end_run(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
+
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        self.client.log_batch(run_id, tags=[RunTag(k, v) for k, v in _strings(tags).items()])
+
+    # ---- trials --------------------------------------------------------------------------
+
+    def start_trial(self, parent_id: str, run_name: str, params: dict[str, Any],
+                    tags: dict[str, Any]) -> str:
+        experiment_id = self.client.get_run(parent_id).info.experiment_id
+        run = self.client.create_run(experiment_id, run_name=run_name, tags={
+            "mlflow.parentRunId": parent_id, "kind": "trial", **_strings(tags)})
+        self.client.log_batch(run.info.run_id, params=[Param(k, str(v)) for k, v in
+                                                       params.items()])
+        return run.info.run_id
+
+    def log_epoch(self, run_id: str, epoch: int, logs: dict[str, float]) -> None:
+        now = int(time.time() * 1000)
+        self.client.log_batch(run_id, metrics=[Metric(k, float(v), now, epoch)
+                                               for k, v in logs.items()])
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
+        now = int(time.time() * 1000)
+        self.client.log_batch(run_id, metrics=[Metric(k, float(v), now, step)
+                                               for k, v in metrics.items()])
+
+    def log_files(self, run_id: str, texts: dict[str, str] | None = None,
+                  figures: dict[str, Any] | None = None) -> None:
+        for path, text in (texts or {}).items():
+            self.client.log_text(run_id, text, path)
+        for path, figure in (figures or {}).items():
+            self.client.log_figure(run_id, figure, path)
+
+    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None):
+        self.client.log_artifact(run_id, str(local_path), artifact_path)
+
+    def children(self, parent_id: str) -> list[Any]:
+        experiment_id = self.client.get_run(parent_id).info.experiment_id
+        return list(self.client.search_runs(
+            [experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'",
+            order_by=["attributes.start_time ASC"], max_results=10000))
+
+    def trial_rows(self, parent_id: str) -> list[dict[str, Any]]:
+        """The campaign's child runs as plain dicts (what tables and reports read)."""
+        return [{
+            "run_id": r.info.run_id, "run_name": r.info.run_name, "status": r.info.status,
+            "start_ms": r.info.start_time, "end_ms": r.info.end_time,
+            "params": dict(r.data.params), "metrics": dict(r.data.metrics),
+            "tags": dict(r.data.tags)} for r in self.children(parent_id)]
+
+    def close_stale_children(self, parent_id: str, reason: str) -> list[str]:
+        """Children left RUNNING by a process that died: mark them KILLED."""
+        stale = [r.info.run_id for r in self.children(parent_id) if r.info.status == "RUNNING"]
+        for run_id in stale:
+            self.set_tags(run_id, {"error": reason})
+            self.end_run(run_id, "KILLED")
+        return stale
+
+    def read_text(self, run_id: str, path: str) -> str:
+        return Path(self.client.download_artifacts(run_id, path, tempfile.mkdtemp())).read_text()
+
+    # ---- models --------------------------------------------------------------------------
+
+    def log_classifier(self, run_id: str, classifier) -> str:
+        """Log a TextClassifier as a pyfunc model that predicts on raw text; returns its URI."""
+        import keras
+
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = classifier.save(Path(tmp) / "classifier")
+            with mlflow.start_run(run_id=run_id), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the type-hint advice again, per model
+                info = mlflow.pyfunc.log_model(
+                    name="model", python_model=RawTextModel(),
+                    artifacts={"classifier": str(folder)},
+                    code_paths=[str(PACKAGE_DIR)],
+                    # explicit requirements: inferring them costs ~7 s per model
+                    pip_requirements=[f"keras=={keras.__version__}", _tensorflow_requirement(),
+                                      "pandas", "numpy", "scikit-learn"])
+        self.set_tags(run_id, {"model_uri": info.model_uri})
+        return info.model_uri
+
+    def load_classifier(self, run_id: str):
+        from .predictor import TextClassifier
+
+        uri = self.client.get_run(run_id).data.tags.get("model_uri")
+        if not uri:
+            return None
+        local = mlflow.artifacts.download_artifacts(f"{uri}/artifacts/classifier")
+        return TextClassifier.load(Path(local))
+
+
+with warnings.catch_warnings():  # MLflow asks for type hints, which would make it coerce input
+    warnings.simplefilter("ignore")
+
+    class RawTextModel(mlflow.pyfunc.PythonModel):
+        """pyfunc wrapper: `mlflow.pyfunc.load_model(uri).predict(DataFrame({'text': [...]}))`."""
+
+        def load_context(self, context):
+            from sentiment_core.predictor import TextClassifier
+
+            self.classifier = TextClassifier.load(Path(context.artifacts["classifier"]))
+
+        def predict(self, context, model_input, params=None):
+            texts = model_input["text"] if hasattr(model_input, "columns") else model_input
+            return self.classifier.predict(list(texts))
+
+
+def _tensorflow_requirement() -> str:
+    import tensorflow as tf
+
+    return f"tensorflow-cpu=={tf.__version__}"
+
+
+def _strings(tags: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in tags.items() if v is not None}
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "\\'")
+
+
+# ---- the UI ----------------------------------------------------------------------------------
+
+
+def ui_command(store: Path, host: str, port: int, tracking_uri: str | None = None) -> list[str]:
+    backend = tracking_uri if tracking_uri and not tracking_uri.startswith("http") \
+        else store_uri(store)
+    # Lean mode: one worker and no job runner (the default starts 15 processes, 2.6 GB).
+    return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
+            "--host", host, "--port", str(port), "--workers", "1"]
+
+
+def ui_environment() -> dict[str, str]:
+    return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
+def start_ui(store: Path, host: str, port: int,
+             tracking_uri: str | None = None) -> subprocess.Popen:
+    return subprocess.Popen(ui_command(store, host, port, tracking_uri), env=ui_environment())
