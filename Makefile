@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/sentiment-hpo
 EXP ?= gop_debate_lstm
+NAME ?= $(EXP)
 # Use the shared data folder when it sits beside the checkout (CI, developers); else data/.
 SENTIMENT_HPO_DATA_DIR ?= $(if $(wildcard ../shared/data/*.csv),$(abspath ../shared/data),data)
 export SENTIMENT_HPO_DATA_DIR
 
-.PHONY: help setup demo train inspect test test-full clean
+.PHONY: help setup demo campaign table ui reproduce train inspect test test-full clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,10 +24,22 @@ $(VENV)/.installed: pyproject.toml constraints-cpu.txt
 
 setup: $(VENV)/.installed ## Create .venv and install the package (CPU-only)
 
-demo: setup ## Fetch the GOP debate tweets if needed and train one seed-paper trial on them
+DEMO := demo-$(shell date +%Y%m%d-%H%M%S)
+demo: setup ## Fetch the GOP tweets if needed; run a 10-trial campaign; print Table 5 and the UI command
 	$(CLI) data fetch gop-debate
-	$(CLI) data inspect $(EXP)
-	$(CLI) train $(EXP)
+	$(CLI) campaign run gop_debate_demo --trials 10 --name $(DEMO)
+
+campaign: setup ## Run or resume a campaign: make campaign EXP=gop_debate_lstm NAME=gop-1 TRIALS=20
+	$(CLI) campaign run $(EXP) --name $(NAME) $(if $(TRIALS),--trials $(TRIALS)) $(ARGS)
+
+table: setup ## Print a campaign's Table 5: make table NAME=gop-1
+	$(CLI) table $(NAME)
+
+ui: setup ## Serve the MLflow UI on the store (127.0.0.1:5000): make ui [NAME=gop-1]
+	$(CLI) ui $(NAME)
+
+reproduce: setup ## Retrain a campaign's best trial from MLflow, 3 extra seeds: make reproduce NAME=gop-1
+	$(CLI) reproduce $(NAME) --seeds 3
 
 train: setup ## One trial: make train EXP=gop_debate_lstm ARGS="--param lstm_units=32"
 	$(CLI) train $(EXP) $(ARGS)

@@ -26,7 +26,7 @@ from .config import PROJECT_ROOT, ExperimentConfig, to_dict
 from .data import PreparedData, prepare
 from .errors import InputError
 from .executors import Executor, InlineExecutor
-from .metrics import predictions
+from .metrics import evaluation, flat_metrics, optimal_threshold, predictions
 from .predictor import TextClassifier
 from .reports import best_row, format_table, seed_rows, table5
 from .search import Search
@@ -272,15 +272,20 @@ class _Loop:
     def _record(self, run_id: str, index: int, result: TrialResult) -> None:
         exp, data = self.experiment, self.data
         metric, direction = exp.objective.metric, exp.objective.direction
-        metrics = {**result.metrics, **{f"time_{k}": v for k, v in result.timings.items()},
+        metrics = {**result.metrics, **validation_details(data, result.val_proba),
+                   **{f"time_{k}": v for k, v in result.timings.items()},
                    "time_prepare_s": data.prepare_seconds}
         self.tracker.log_metrics(run_id, metrics, step=len(result.history.get("loss", [])))
-        curves = plots.learning_curves(result.history, f"trial {index}")
-        matrix = plots.confusion_matrix(data.y_val, predictions(result.val_proba),
-                                        data.class_names, f"trial {index}, validation")
-        self.tracker.log_files(run_id, figures={"learning_curves.png": curves,
-                                                "confusion_matrix.png": matrix})
-        plots.close(curves), plots.close(matrix)
+        figures = {
+            "learning_curves.png": plots.learning_curves(result.history, f"trial {index}"),
+            "confusion_matrix.png": plots.confusion_matrix(
+                data.y_val, predictions(result.val_proba), data.class_names,
+                f"trial {index}, validation"),
+            "roc.png": plots.roc(data.y_val, result.val_proba, data.class_names,
+                                 f"trial {index}, validation")}
+        self.tracker.log_files(run_id, figures=figures)
+        for figure in figures.values():
+            plots.close(figure)
         value = result.metrics[metric]
         if self.best is None or (value > self.best[1] if direction == "maximize"
                                  else value < self.best[1]):
@@ -313,6 +318,18 @@ class _Loop:
                 else "no best yet")
         self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed] "
                       f"{best}; ETA {eta / 60:.1f} min")
+
+
+def validation_details(data: PreparedData, proba: np.ndarray) -> dict[str, float]:
+    """Per-class validation scores at 0.5 and, for binary models, at the validation-optimal
+    threshold (`val_at_opt_*`, with `val_opt_threshold`)."""
+    out = flat_metrics(evaluation(data.y_val, proba, data.class_names), "val_")
+    if len(data.class_names) == 2:
+        threshold = optimal_threshold(data.y_val, proba)
+        out["val_opt_threshold"] = threshold
+        out.update(flat_metrics(evaluation(data.y_val, proba, data.class_names, threshold),
+                                "val_at_opt_"))
+    return out
 
 
 def _key(params: dict[str, Any]) -> tuple:

@@ -84,6 +84,14 @@ class BudgetConfig:
 
 
 @dataclass(frozen=True)
+class ElectionConfig:
+    # candidate -> words; a tweet mentioning any of them counts for that candidate. Used when the
+    # data have no group column (the GOP file has `candidate`).
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    exclude_groups: list[str] = field(default_factory=list)  # e.g. "No candidate mentioned"
+
+
+@dataclass(frozen=True)
 class ParameterSpec:
     type: Literal["int", "float", "choice"]
     bounds: list[float] | None = None  # [low, high] for int and float
@@ -118,6 +126,7 @@ class ExperimentConfig:
     objective: ObjectiveConfig = ObjectiveConfig()
     optimizer: OptimizerConfig = OptimizerConfig()
     budget: BudgetConfig = BudgetConfig()
+    election: ElectionConfig = ElectionConfig()
     seed: int = 0
     path: str = field(default="", metadata={"internal": True})
     space: SearchSpace | None = field(default=None, metadata={"internal": True})

@@ -136,6 +136,13 @@ def load_labeled(experiment: ExperimentConfig, directory: Path) -> Labeled:
     return Labeled(frame, class_names, path, sha256_of(path), counts)
 
 
+def split_texts(experiment: ExperimentConfig, directory: Path,
+                data: PreparedData) -> dict[str, pd.DataFrame]:
+    """Raw and cleaned text, group and label of each split's rows, in the arrays' order."""
+    frame = load_labeled(experiment, directory).frame.set_index("row")
+    return {split: frame.loc[rows].reset_index() for split, rows in data.rows.items()}
+
+
 def fingerprint(experiment: ExperimentConfig, file_sha256: str) -> str:
     recipe = {
         "version": CACHE_VERSION, "file_sha256": file_sha256,

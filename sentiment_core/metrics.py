@@ -36,3 +36,40 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray,
         out["roc_auc"] = (sk.roc_auc_score(y_true, proba.reshape(-1)) if binary else
                           sk.roc_auc_score(y_true, proba, multi_class="ovr", average="macro"))
     return {k: float(v) for k, v in out.items()}
+
+
+def optimal_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """The decision threshold that maximizes macro F1 (binary models; chosen on validation)."""
+    proba = np.asarray(proba, dtype=np.float64).reshape(-1)
+    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    scores = [sk.f1_score(y_true, (proba >= t).astype(int), average="macro", zero_division=0)
+              for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def evaluation(y_true: np.ndarray, proba: np.ndarray, class_names: list[str],
+               threshold: float = 0.5) -> dict:
+    """Everything a report shows for one split at one threshold: summary metrics, per-class
+    precision/recall/F1/support, the confusion matrix and scikit-learn's text report."""
+    predicted = predictions(proba, threshold)
+    labels = list(range(len(class_names)))
+    precision, recall, f1, support = sk.precision_recall_fscore_support(
+        y_true, predicted, labels=labels, zero_division=0)
+    return {
+        "threshold": threshold,
+        "summary": classification_metrics(y_true, proba, threshold),
+        "per_class": {name: {"precision": float(precision[i]), "recall": float(recall[i]),
+                             "f1": float(f1[i]), "support": int(support[i])}
+                      for i, name in enumerate(class_names)},
+        "confusion_matrix": sk.confusion_matrix(y_true, predicted, labels=labels).tolist(),
+        "report": sk.classification_report(y_true, predicted, labels=labels,
+                                           target_names=class_names, zero_division=0, digits=4),
+    }
+
+
+def flat_metrics(evaluation_: dict, prefix: str) -> dict[str, float]:
+    """`val_accuracy`, `val_f1_negative`, ... for logging one evaluation as MLflow metrics."""
+    out = {f"{prefix}{k}": v for k, v in evaluation_["summary"].items()}
+    for name, scores in evaluation_["per_class"].items():
+        out.update({f"{prefix}{k}_{name}": float(v) for k, v in scores.items() if k != "support"})
+    return out

@@ -149,3 +149,20 @@ class Search:
     def running(self) -> list[int]:
         return [t["trial_index"] for t in self.trials() if t["status"] in ("RUNNING", "CANDIDATE",
                                                                            "STAGED")]
+
+    # ---- analyses ------------------------------------------------------------------------
+
+    def sensitivity(self, metric: str) -> dict[str, float] | None:
+        """Ax's GP-based total-order Sobol sensitivity of `metric` to each parameter, signed by
+        the direction of its effect; None when no Bayesian model has been fitted yet."""
+        from ax.analysis.plotly.sensitivity import SensitivityAnalysisPlot
+
+        try:
+            cards = self.client.compute_analyses(
+                [SensitivityAnalysisPlot(metric_name=metric, top_k=None)], display=False)
+            frame = cards[0].df
+        except Exception:  # noqa: BLE001 - random search or too few trials: no model to ask
+            return None
+        if frame is None or frame.empty or "parameter_name" not in frame:
+            return None
+        return dict(zip(frame["parameter_name"], frame["sensitivity"].astype(float)))
