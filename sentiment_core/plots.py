@@ -133,10 +133,5 @@ def election_bars(table, title: str = "positive share per candidate"):
     return fig
 
 
-def save(fig, path) -> None:
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def close(fig) -> None:
     plt.close(fig)

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from typing import Any
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import mlflow  # noqa: E402
-from mlflow.entities import Metric, Param, RunTag
-from mlflow.tracking import MlflowClient
+from mlflow.entities import Metric, Param, RunTag  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 for _name in ("mlflow", "alembic"):
@@ -129,8 +128,9 @@ class Tracker:
         for path, figure in (figures or {}).items():
             self.client.log_figure(run_id, figure, path)
 
-    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None):
-        self.client.log_artifact(run_id, str(local_path), artifact_path)
+    def log_folder(self, run_id: str, folder: Path, artifact_path: str) -> None:
+        """Every file of `folder` under `artifact_path/` of the run."""
+        self.client.log_artifacts(run_id, str(folder), artifact_path)
 
     def children(self, parent_id: str) -> list[Any]:
         experiment_id = self.client.get_run(parent_id).info.experiment_id
@@ -165,8 +165,7 @@ class Tracker:
 
         with tempfile.TemporaryDirectory() as tmp:
             folder = classifier.save(Path(tmp) / "classifier")
-            with mlflow.start_run(run_id=run_id), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the type-hint advice again, per model
+            with mlflow.start_run(run_id=run_id):
                 info = mlflow.pyfunc.log_model(
                     name="model", python_model=RawTextModel(),
                     artifacts={"classifier": str(folder)},
@@ -178,29 +177,27 @@ class Tracker:
         return info.model_uri
 
     def load_classifier(self, run_id: str):
-        from .predictor import TextClassifier
-
+        """The TextClassifier of a run's logged model; None if the run logged none."""
         uri = self.client.get_run(run_id).data.tags.get("model_uri")
         if not uri:
             return None
-        local = mlflow.artifacts.download_artifacts(f"{uri}/artifacts/classifier")
-        return TextClassifier.load(Path(local))
+        return mlflow.pyfunc.load_model(uri).unwrap_python_model().classifier
 
 
-with warnings.catch_warnings():  # MLflow asks for type hints, which would make it coerce input
-    warnings.simplefilter("ignore")
+class RawTextModel(mlflow.pyfunc.PythonModel):
+    """pyfunc wrapper: `mlflow.pyfunc.load_model(uri).predict(DataFrame({'text': [...]}))`."""
 
-    class RawTextModel(mlflow.pyfunc.PythonModel):
-        """pyfunc wrapper: `mlflow.pyfunc.load_model(uri).predict(DataFrame({'text': [...]}))`."""
+    def load_context(self, context):
+        from sentiment_core.predictor import TextClassifier
 
-        def load_context(self, context):
-            from sentiment_core.predictor import TextClassifier
+        self.classifier = TextClassifier.load(Path(context.artifacts["classifier"]))
 
-            self.classifier = TextClassifier.load(Path(context.artifacts["classifier"]))
-
-        def predict(self, context, model_input, params=None):
-            texts = model_input["text"] if hasattr(model_input, "columns") else model_input
-            return self.classifier.predict(list(texts))
+    def predict(self, context, model_input: list[str], params=None):
+        """Texts as a list of strings, a DataFrame with a `text` column, or its records."""
+        if hasattr(model_input, "columns"):
+            model_input = model_input["text"]
+        texts = [row["text"] if isinstance(row, dict) else row for row in model_input]
+        return self.classifier.predict([str(t) for t in texts])
 
 
 def _tensorflow_requirement() -> str:

@@ -91,3 +91,24 @@ def tiny_data(tiny_experiment, tmp_path: Path):
     from sentiment_core.data import prepare
 
     return prepare(tiny_experiment, tmp_path, tmp_path / "cache")
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for a CLI subprocess: in-process tests set MLFLOW_TRACKING_URI."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return {**env, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory):
+    """One 4-trial campaign on tiny data, shared by the tests that only read it."""
+    from sentiment_core.campaign import Store, run_campaign
+    from sentiment_core.config import load_experiment
+
+    root = tmp_path_factory.mktemp("campaign")
+    csv = write_csv(root / "tweets.csv", make_tweets())
+    (root / "exp.yaml").write_text(yaml.safe_dump(experiment_dict(csv)))
+    experiment = load_experiment(root / "exp.yaml")
+    store = Store(root / "store", root)
+    summary = run_campaign(experiment, "tiny-4", 4, store, progress=lambda m: None)
+    return experiment, store, summary

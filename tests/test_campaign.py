@@ -21,27 +21,9 @@ from sentiment_core.executors import InlineExecutor
 from sentiment_core.search import Search
 from sentiment_core.trial import TrialFailed
 
-from conftest import experiment_dict, make_tweets, write_csv
+from conftest import clean_env, experiment_dict, make_tweets, write_csv
 
 CLI = str(Path(sys.executable).parent / "sentiment-hpo")
-
-
-def clean_env() -> dict[str, str]:
-    """The environment for a CLI subprocess: in-process tests set MLFLOW_TRACKING_URI."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    return {**env, "PYTHONUNBUFFERED": "1"}
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """One 4-trial campaign, shared by the tests that only read it."""
-    root = tmp_path_factory.mktemp("campaign")
-    csv = write_csv(root / "tweets.csv", make_tweets())
-    (root / "exp.yaml").write_text(yaml.safe_dump(experiment_dict(csv)))
-    experiment = load_experiment(root / "exp.yaml")
-    store = Store(root / "store", root)
-    summary = run_campaign(experiment, "tiny-4", 4, store, progress=lambda m: None)
-    return experiment, store, summary
 
 
 def test_four_trials_give_one_parent_and_four_children(finished):
