@@ -103,6 +103,8 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
         if owner != experiment.name:
             raise InputError("--name", name, f"belongs to experiment {owner!r}, "
                                              f"not {experiment.name!r}")
+    if attach_seed_table:  # checked before anything is written
+        _check_seed_table_fits(experiment)
     resuming = parent is not None or Search.exists(name, store.ax_db)
     search = Search.open(name, experiment.space, objective, experiment.optimizer,
                          experiment.seed, store.ax_db,
@@ -152,6 +154,18 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                            loop.table_text(rows), time.perf_counter() - start)
 
 
+def _check_seed_table_fits(experiment: ExperimentConfig) -> None:
+    space = experiment.space
+    for _, params, _ in seed_rows():
+        for name, value in params.items():
+            spec = space.parameters.get(name)
+            if spec is None or spec.type == "choice" or not (
+                    spec.bounds[0] <= value <= spec.bounds[1]):
+                raise InputError(space.path, f"parameters.{name}",
+                                 f"must be a range covering seed 000's Table 5 value {value} "
+                                 "to attach the paper's rows")
+
+
 def _attach_seed_table(search: Search, tracker: Tracker, parent_id: str,
                        experiment: ExperimentConfig, progress) -> None:
     known = {t["arm_name"] for t in search.trials()}
@@ -159,13 +173,6 @@ def _attach_seed_table(search: Search, tracker: Tracker, parent_id: str,
     for arm, params, value in seed_rows():
         if arm in known:
             continue
-        outside = [p for p, v in params.items() if p not in space.parameters or (
-            space.parameters[p].bounds and not
-            space.parameters[p].bounds[0] <= v <= space.parameters[p].bounds[1])]
-        if outside:
-            raise InputError(space.path, f"parameters.{outside[0]}",
-                             "must be tuned with a range covering seed 000's Table 5 rows "
-                             "to attach them")
         index = search.attach(params, arm)
         run_id = tracker.start_trial(parent_id, arm, {**params, **space.fixed}, {
             "campaign": search.name, "source": "paper", "ax_trial_index": index,
@@ -337,7 +344,7 @@ def _key(params: dict[str, Any]) -> tuple:
                         for k, v in params.items()))
 
 
-def replace_trials(experiment: ExperimentConfig, strategy: str | None) -> ExperimentConfig:
+def with_strategy(experiment: ExperimentConfig, strategy: str | None) -> ExperimentConfig:
     """The experiment with a CLI override of the generation strategy."""
     if not strategy:
         return experiment

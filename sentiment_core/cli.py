@@ -196,10 +196,10 @@ def campaign() -> None:
 def campaign_run(settings: Settings, experiment: str, trials: int | None, name: str | None,
                  attach_seed_table: bool, strategy: str | None) -> None:
     """Create or resume a campaign: Ax proposes, a trial trains, MLflow records."""
-    from .campaign import CampaignStopped, replace_trials, run_campaign
+    from .campaign import CampaignStopped, run_campaign, with_strategy
     from .config import load_experiment
 
-    exp = replace_trials(load_experiment(experiment), strategy)
+    exp = with_strategy(load_experiment(experiment), strategy)
     name = name or exp.name
     trials = trials or exp.budget.trials
     say(f"campaign {name}: {trials} trials of {exp.name}, objective {exp.objective.direction} "

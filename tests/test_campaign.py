@@ -197,3 +197,40 @@ def test_sigkill_mid_trial_then_resume(tmp_path):
     statuses = sorted(r.info.status for r in tracker.children(parent.info.run_id))
     assert statuses == ["FINISHED"] * 3 + ["KILLED"]
     assert parent.info.status == "FINISHED"
+
+
+def test_attach_seed_table_rows_are_shown_but_never_best(write_experiment, tmp_path):
+    space = {"parameters": {
+        "learning_rate": {"type": "float", "bounds": [1e-4, 0.3], "log_scale": True},
+        "dropout_rate": {"type": "float", "bounds": [0.0, 0.5]},
+        "lstm_units": {"type": "int", "bounds": [1, 10]},
+        "neurons_dense": {"type": "int", "bounds": [1, 20]},
+        "num_epochs": {"type": "int", "bounds": [1, 7]},
+        "batch_size": {"type": "int", "bounds": [700, 900]},
+        "embedding_size": {"type": "int", "bounds": [8, 700], "log_scale": True}}}
+    (tmp_path / "table5.yaml").write_text(yaml.safe_dump(space))
+    experiment = load_experiment(write_experiment(search_space=str(tmp_path / "table5.yaml")))
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, "with-paper", 2, store, attach_seed_table=True,
+                           progress=lambda m: None)
+    assert summary.completed == 2 and summary.best["tags"]["source"] == "campaign"
+    runs = store.tracker().trial_rows(summary.parent_run_id)
+    paper = [r for r in runs if r["tags"]["source"] == "paper"]
+    assert len(paper) == 10 and all("paper_keras_cv" in r["metrics"] for r in paper)
+    assert max(r["metrics"]["paper_keras_cv"] for r in paper) == 0.980021
+    trials = Search.open("with-paper", experiment.space, experiment.objective,
+                         experiment.optimizer, experiment.seed, store.ax_db).trials()
+    assert [t["generation"] for t in trials].count("attached") == 10
+    assert "paper_keras_cv" in summary.table and summary.table.count("*") == 1
+
+
+def test_attach_seed_table_needs_a_covering_space(tiny_experiment, tmp_path):
+    from sentiment_core.errors import InputError
+
+    store = Store(tmp_path / "store", tmp_path)
+    with pytest.raises(InputError) as err:
+        run_campaign(tiny_experiment, "no-cover", 2, store, attach_seed_table=True,
+                     progress=lambda m: None)
+    assert err.value.field.startswith("parameters.")
+    assert store.tracker().find_campaign("no-cover") is None
+    assert not Search.exists("no-cover", store.ax_db)
