@@ -23,9 +23,11 @@ def majority_proba(y_train: np.ndarray, n: int, n_classes: int) -> np.ndarray:
 def lexicon_proba(texts: list[str], mode: str, n_classes: int) -> np.ndarray:
     """Lexicon score in [-1, 1] mapped to [0, 1] (binary), or a neutral band (3 classes)."""
     scores = lexicon_scores(texts, mode)
+    band = 0.05 if mode == "vader" else 0.0  # VADER's usual neutral band
     if n_classes == 2:
-        return (scores + 1) / 2  # 0 polarity sits on the 0.5 threshold
-    band = 0.05 if mode == "vader" else 0.0
+        # positive only above the band: a tweet with no sentiment words (score 0) lands just
+        # under the 0.5 threshold instead of on it; the ranking (ROC AUC) is unchanged
+        return np.clip(0.5 + (scores - band) / 2 - 1e-9, 0.0, 1.0)
     out = np.zeros((len(texts), 3))
     out[scores < -band, 0] = 1
     out[np.abs(scores) <= band, 1] = 1

@@ -365,43 +365,6 @@ def report(settings: Settings, name: str, out_dir: Path) -> None:
                f"{ctx.parent.info.run_id})")
 
 
-def _read_labeled_csv(path: Path, text_col: str, label_col: str | None, group_col: str | None,
-                      label_map: tuple[str, ...], class_names: list[str]):
-    """A user CSV as a frame with text (+ label ids, + group); rows whose label maps to a
-    class the model does not have (neutral for a binary model, drop) are left out."""
-    import numpy as np
-
-    from .config import SENTIMENTS
-    from .data import read_csv
-    from .datasets import Dataset
-
-    mapping = {}
-    for item in ",".join(label_map).split(","):
-        if item.strip():
-            raw, sep, sentiment = item.partition("=")
-            if not sep or sentiment.strip() not in (*SENTIMENTS, "drop"):
-                raise InputError("--label-map", item, "expected RAW=negative|neutral|positive|drop")
-            mapping[raw.strip()] = sentiment.strip()
-    spec = Dataset("cli", path.name, "", text_col, label_col or "", {}, group_col)
-    frame = read_csv(path, spec)
-    out = {"text": frame[text_col].astype(str)}
-    if group_col:
-        out["group"] = frame[group_col].astype(str)
-    result = __import__("pandas").DataFrame(out)
-    if label_col:
-        raw = frame[label_col].astype(str)
-        sentiments = raw.map(lambda v: mapping.get(v, v.strip().lower()))
-        unknown = sorted(set(sentiments) - {*SENTIMENTS, "drop"})
-        if unknown:
-            raise InputError(path, label_col, f"labels {unknown[:5]} need --label-map "
-                                              "RAW=negative|neutral|positive|drop")
-        result["label"] = [class_names.index(s) if s in class_names else -1 for s in sentiments]
-        result = result[result["label"] >= 0].reset_index(drop=True)
-        if result.empty or len(np.unique(result["label"])) < 2:
-            raise InputError(path, label_col, "fewer than two of the model's classes remain")
-    return result
-
-
 @cli.command()
 @click.argument("name")
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False,
@@ -422,11 +385,12 @@ def election(settings: Settings, name: str, data_file: Path | None, text_col: st
              split: str) -> None:
     """Positive share per candidate from campaign NAME's best model, beside the labels'."""
     from .campaign_report import election as election_table, log_election, open_campaign
+    from .data import read_user_csv
 
     ctx = open_campaign(settings.campaign_store(), name, progress=say)
     frame = None
     if data_file is not None:
-        frame = _read_labeled_csv(data_file, text_col, label_col, group_col, label_map,
+        frame = read_user_csv(data_file, text_col, label_col, group_col, label_map,
                                   ctx.classifier.class_names)
     rows = ctx.data.rows["test"] if split == "test" and data_file is None else None
     say(f"election: predicting {'test rows of ' if rows is not None else ''}"
@@ -455,12 +419,13 @@ def evaluate(settings: Settings, name_or_run_id: str, data_file: Path, text_col:
              label_col: str, label_map: tuple[str, ...]) -> None:
     """Evaluate a logged model on any labeled CSV; log a run linked to the model's run."""
     from .campaign_report import resolve_model
+    from .data import read_user_csv
     from .datasets import sha256_of
     from .metrics import evaluation, flat_metrics, predictions
     from .plots import close, confusion_matrix
 
     tracker, run, classifier = resolve_model(settings.campaign_store(), name_or_run_id)
-    frame = _read_labeled_csv(data_file, text_col, label_col, None, label_map,
+    frame = read_user_csv(data_file, text_col, label_col, None, label_map,
                               classifier.class_names)
     say(f"evaluating run {run.info.run_id} on {len(frame)} rows of {data_file}")
     proba = classifier.predict_proba(frame["text"].tolist())
@@ -500,12 +465,13 @@ def predict(settings: Settings, name_or_run_id: str, texts: tuple[str, ...],
             data_file: Path | None, text_col: str, output: Path | None) -> None:
     """Probabilities and labels from a logged model, for TEXT... or a CSV's text column."""
     from .campaign_report import resolve_model
+    from .data import read_user_csv
 
     if not texts and data_file is None:
         raise InputError("predict", "TEXT", "give texts or --data FILE")
     _, run, classifier = resolve_model(settings.campaign_store(), name_or_run_id)
     if data_file is not None:
-        texts = tuple(_read_labeled_csv(data_file, text_col, None, None, (),
+        texts = tuple(read_user_csv(data_file, text_col, None, None, (),
                                         classifier.class_names)["text"])
     result = classifier.predict(list(texts))
     if output:

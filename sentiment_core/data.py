@@ -93,6 +93,42 @@ def read_csv(path: Path, dataset: Dataset, max_rows: int | None = None) -> pd.Da
     return frame
 
 
+def read_user_csv(path: Path, text_col: str, label_col: str | None, group_col: str | None,
+                  label_map: tuple[str, ...], class_names: list[str]) -> pd.DataFrame:
+    """A CSV given on the command line, as columns text (+ group) (+ label ids).
+
+    `label_map` items are RAW=SENTIMENT (comma-separated or repeated); labels already named
+    negative/neutral/positive need none. Rows whose sentiment is not one of the model's classes
+    (neutral for a binary model, drop) are left out.
+    """
+    from .config import SENTIMENTS
+
+    mapping = {}
+    for item in ",".join(label_map).split(","):
+        if item.strip():
+            raw, sep, sentiment = item.partition("=")
+            if not sep or sentiment.strip() not in (*SENTIMENTS, "drop"):
+                raise InputError("--label-map", item,
+                                 "expected RAW=negative|neutral|positive|drop")
+            mapping[raw.strip()] = sentiment.strip()
+    spec = Dataset("cli", path.name, "", text_col, label_col or "", {}, group_col)
+    frame = read_csv(path, spec)
+    result = pd.DataFrame({"text": frame[text_col].astype(str)})
+    if group_col:
+        result["group"] = frame[group_col].astype(str)
+    if label_col:
+        sentiments = frame[label_col].astype(str).map(lambda v: mapping.get(v, v.strip().lower()))
+        unknown = sorted(set(sentiments) - {*SENTIMENTS, "drop"})
+        if unknown:
+            raise InputError(path, label_col, f"labels {unknown[:5]} need --label-map "
+                                              "RAW=negative|neutral|positive|drop")
+        result["label"] = [class_names.index(s) if s in class_names else -1 for s in sentiments]
+        result = result[result["label"] >= 0].reset_index(drop=True)
+        if result["label"].nunique() < 2:
+            raise InputError(path, label_col, "fewer than two of the model's classes remain")
+    return result
+
+
 def load_labeled(experiment: ExperimentConfig, directory: Path) -> Labeled:
     dataset, path = resolve_dataset(experiment, directory)
     raw = read_csv(path, dataset, experiment.data.max_rows)

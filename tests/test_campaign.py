@@ -234,3 +234,30 @@ def test_attach_seed_table_needs_a_covering_space(tiny_experiment, tmp_path):
     assert err.value.field.startswith("parameters.")
     assert store.tracker().find_campaign("no-cover") is None
     assert not Search.exists("no-cover", store.ax_db)
+
+
+def test_list_and_status_commands(finished):
+    from click.testing import CliRunner
+
+    from sentiment_core.cli import cli
+
+    _, store, _ = finished
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--store", str(store.path), "campaign", "list"])
+    assert listed.exit_code == 0 and "tiny-4" in listed.output and "FINISHED" in listed.output
+    status = runner.invoke(cli, ["--store", str(store.path), "campaign", "status", "tiny-4"])
+    assert status.exit_code == 0, status.output
+    assert "4 finished" in status.output and "best: trial" in status.output
+    missing = runner.invoke(cli, ["--store", str(store.path), "campaign", "status", "nope"])
+    assert missing.exit_code == 2 and "no campaign named 'nope'" in missing.output
+
+
+def test_random_strategy_never_uses_botorch(write_experiment, tmp_path):
+    experiment = load_experiment(write_experiment(
+        optimizer={"strategy": "random", "initialization_trials": 1}))
+    store = Store(tmp_path / "store", tmp_path)
+    run_campaign(experiment, "random", 3, store, progress=lambda m: None)
+    generations = [t["generation"] for t in Search.open(
+        "random", experiment.space, experiment.objective, experiment.optimizer,
+        experiment.seed, store.ax_db).trials()]
+    assert len(generations) == 3 and "BoTorch" not in generations

@@ -186,3 +186,13 @@ def test_cli_election_evaluate_and_predict(finished, tmp_path):
                                  "hate it"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "p_positive" in result.output and result.output.count("\n") == 3
+
+
+def test_lexicon_baseline_needs_sentiment_words_to_say_positive():
+    from sentiment_core.baselines import lexicon_proba
+    from sentiment_core.metrics import predictions
+
+    texts = ["the debate is on channel five", "a great and wonderful answer", "awful, terrible"]
+    for mode in ("textblob", "vader"):
+        assert predictions(lexicon_proba(texts, mode, 2)).tolist() == [0, 1, 0]
+        assert lexicon_proba(texts, mode, 3).argmax(axis=1).tolist() == [1, 2, 0]
