@@ -49,7 +49,14 @@ class Tracker:
         """`tracking_uri` (a server, or MLFLOW_TRACKING_URI) replaces the embedded sqlite store."""
         store.mkdir(parents=True, exist_ok=True)
         uri = tracking_uri or store_uri(store)
-        mlflow.set_tracking_uri(uri)
+        previous = os.environ.get("MLFLOW_TRACKING_URI")
+        mlflow.set_tracking_uri(uri)  # for log_model and models:/ URIs
+        # ...which also exports it to the environment, where our own --tracking-uri option
+        # would read it back (e.g. another store's CLI call in the same process): undo that
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
         return cls(MlflowClient(tracking_uri=uri), uri, (store / "artifacts").resolve())
 
     # ---- experiments and campaigns -------------------------------------------------------

@@ -94,7 +94,8 @@ def tiny_data(tiny_experiment, tmp_path: Path):
 
 
 def clean_env() -> dict[str, str]:
-    """The environment for a CLI subprocess: in-process tests set MLFLOW_TRACKING_URI."""
+    """The environment for a CLI subprocess, without an MLFLOW_TRACKING_URI that would
+    redirect it away from the test's store."""
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     return {**env, "PYTHONUNBUFFERED": "1"}
 
