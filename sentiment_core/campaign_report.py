@@ -145,19 +145,19 @@ def comparison_table(ctx: CampaignContext, evals: dict[str, dict]) -> pd.DataFra
 # ---- election (seed 000, Tables 6-7) -------------------------------------------------------
 
 
-def election(ctx_or_classifier, experiment: ExperimentConfig, data_dir: Path,
+def election(classifier: TextClassifier, experiment: ExperimentConfig, data_dir: Path,
              frame: pd.DataFrame | None = None, split_rows: np.ndarray | None = None
              ) -> pd.DataFrame:
     """Per-candidate counts. `frame` (text, group or not, label or not) defaults to the
-    experiment's own labeled rows (restricted to `split_rows` when given)."""
-    classifier = ctx_or_classifier
+    experiment's own labeled rows (restricted to `split_rows` when given). The candidate is the
+    group column where the data have one, else the experiment's keyword rules."""
     if frame is None:
         frame = load_labeled(experiment, data_dir).frame
         if split_rows is not None:
             frame = frame[frame["row"].isin(split_rows)]
     texts = frame["text"].astype(str).tolist()
     keywords = experiment.election.keywords
-    if "group" in frame and (frame["group"] != "").any() and not keywords:
+    if "group" in frame and (frame["group"] != "").any():
         candidates = [[g] for g in frame["group"]]
     elif keywords:
         candidates = candidates_by_keywords(texts, keywords)

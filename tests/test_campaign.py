@@ -125,6 +125,8 @@ def test_ui_serves_the_campaign_on_localhost(finished):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
+    with pytest.raises(OSError):  # the server went with the command
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
 
 
 class FailSecond(InlineExecutor):

@@ -182,6 +182,10 @@ def test_cli_election_evaluate_and_predict(finished, tmp_path):
                                  "--text-col", "tweet", "--label-col", "y"])
     assert result.exit_code == 2 and "--label-map" in result.output
 
+    result = runner.invoke(cli, [*base, "election", "tiny-4", "--data", str(labeled),
+                                 "--text-col", "tweet"])
+    assert result.exit_code == 2 and "election.keywords" in result.output  # no candidates
+
     result = runner.invoke(cli, [*base, "predict", "tiny-4", "what a great win",
                                  "hate it"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
