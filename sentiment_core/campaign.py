@@ -30,6 +30,7 @@ from .metrics import evaluation, flat_metrics, optimal_threshold, predictions
 from .predictor import TextClassifier
 from .reports import best_row, format_table, seed_rows, table5
 from .search import Search
+from .store import Store
 from .tracking import Tracker
 from .trial import TrialResult
 
@@ -38,24 +39,6 @@ INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
 
 class CampaignStopped(RuntimeError):
     """Too many trials failed: the campaign stops instead of burning its budget."""
-
-
-@dataclass
-class Store:
-    path: Path
-    data_dir: Path
-    tracking_uri: str | None = None
-
-    @property
-    def ax_db(self) -> Path:
-        return self.path / "ax.db"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.path / "cache"
-
-    def tracker(self) -> Tracker:
-        return Tracker.open(self.path, self.tracking_uri)
 
 
 @dataclass
@@ -151,7 +134,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     best = best_row(rows, objective.metric, objective.direction)
     tracker.end_run(parent_id, "FINISHED")
     return CampaignSummary(name, parent_id, loop.completed, loop.failed, best,
-                           loop.table_text(rows), time.perf_counter() - start)
+                           format_table(loop.table(rows)), time.perf_counter() - start)
 
 
 def _check_seed_table_fits(experiment: ExperimentConfig) -> None:
@@ -307,15 +290,15 @@ class _Loop:
         self.tracker.log_metrics(self.parent_id, {f"best_{metric}": self.best[1],
                                                   "completed_trials": self.completed + 1},
                                  step=self.completed + 1)
-        rows = self.tracker.trial_rows(self.parent_id)
+        table = self.table(self.tracker.trial_rows(self.parent_id))
         self.tracker.log_files(self.parent_id, texts={
-            "table5.md": self.table_text(rows, "markdown"),
-            "table5.csv": self.table_text(rows, "csv"), "table5.txt": self.table_text(rows)})
+            "table5.md": format_table(table, "markdown"), "table5.csv": format_table(table, "csv"),
+            "table5.txt": format_table(table)})
 
-    def table_text(self, rows: list[dict[str, Any]], fmt: str = "text") -> str:
+    def table(self, rows: list[dict[str, Any]]):
         objective = self.experiment.objective
-        return format_table(table5(rows, list(self.experiment.space.parameters),
-                                   objective.metric, objective.direction), fmt)
+        return table5(rows, list(self.experiment.space.parameters), objective.metric,
+                      objective.direction)
 
     def _report(self, durations: list[float]) -> None:
         metric = self.experiment.objective.metric

@@ -24,7 +24,7 @@ from scipy.stats import spearmanr
 from . import plots
 from .analysis import error_analysis
 from .baselines import baseline_table
-from .campaign import Store
+from .store import Store
 from .config import ExperimentConfig, experiment_from_dict
 from .data import PreparedData, load_labeled, prepare, split_texts
 from .election import candidates_by_keywords, election_table

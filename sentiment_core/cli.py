@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ INFO lines
@@ -18,22 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ INFO
 import click  # noqa: E402
 
 from .errors import InputError  # noqa: E402
-
-
-@dataclass
-class Settings:
-    data_dir: Path
-    store: Path
-    tracking_uri: str | None = None
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.store / "cache"
-
-    def campaign_store(self):
-        from .campaign import Store
-
-        return Store(self.store, self.data_dir, self.tracking_uri)
+from .store import Store  # noqa: E402
 
 
 class _Cli(click.Group):
@@ -66,10 +50,10 @@ def say(message: str) -> None:
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None) -> None:
     """Hyperparameter-optimization campaigns for neural sentiment models."""
-    ctx.obj = Settings(data_dir, store, tracking_uri)
+    ctx.obj = Store(store, data_dir, tracking_uri)
 
 
-pass_settings = click.make_pass_decorator(Settings)
+pass_store = click.make_pass_decorator(Store)
 
 
 # ---- data ------------------------------------------------------------------------------------
@@ -81,39 +65,39 @@ def data() -> None:
 
 
 @data.command("list")
-@pass_settings
-def data_list(settings: Settings) -> None:
+@pass_store
+def data_list(store: Store) -> None:
     """List the known datasets and whether each is in the data directory."""
     from .datasets import REGISTRY
 
     for d in REGISTRY.values():
-        present = "present" if (settings.data_dir / d.filename).exists() else "missing"
+        present = "present" if (store.data_dir / d.filename).exists() else "missing"
         fetchable = "fetchable" if d.url else "copy by hand"
         click.echo(f"{d.name:<28} {present:<8} {fetchable:<13} {d.description}")
 
 
 @data.command("fetch")
 @click.argument("dataset")
-@pass_settings
-def data_fetch(settings: Settings, dataset: str) -> None:
+@pass_store
+def data_fetch(store: Store, dataset: str) -> None:
     """Download DATASET by its pinned URL into the data directory and check its sha256."""
     from .datasets import fetch
 
-    fetch(dataset, settings.data_dir, progress=say)
+    fetch(dataset, store.data_dir, progress=say)
 
 
 @data.command("inspect")
 @click.argument("experiment")
-@pass_settings
-def data_inspect(settings: Settings, experiment: str) -> None:
+@pass_store
+def data_inspect(store: Store, experiment: str) -> None:
     """Rows, class balance, duplicates, token lengths and group counts of EXPERIMENT's data."""
     from .config import load_experiment
     from .data import load_labeled
     from .eda import format_summary, summarize
 
     exp = load_experiment(experiment)
-    say(f"reading {exp.data.dataset} from {settings.data_dir}")
-    click.echo(format_summary(summarize(load_labeled(exp, settings.data_dir))))
+    say(f"reading {exp.data.dataset} from {store.data_dir}")
+    click.echo(format_summary(summarize(load_labeled(exp, store.data_dir))))
 
 
 # ---- one trial -------------------------------------------------------------------------------
@@ -142,8 +126,8 @@ def print_epoch(epoch: int, epochs: int, logs: dict) -> None:
               help="Set a hyperparameter (repeatable); the others take the search space's "
                    "defaults.")
 @click.option("--seed", type=int, default=None, help="Training seed [default: the experiment's].")
-@pass_settings
-def train(settings: Settings, experiment: str, params: tuple[str, ...], seed: int | None) -> None:
+@pass_store
+def train(store: Store, experiment: str, params: tuple[str, ...], seed: int | None) -> None:
     """Train and validate one model of EXPERIMENT; print its metrics and timings."""
     from .config import load_experiment
     from .data import prepare
@@ -151,7 +135,7 @@ def train(settings: Settings, experiment: str, params: tuple[str, ...], seed: in
     exp = load_experiment(experiment)
     chosen = parse_params(exp.space, params)
     seed = exp.seed if seed is None else seed
-    data = prepare(exp, settings.data_dir, settings.cache_dir, progress=say)
+    data = prepare(exp, store.data_dir, store.cache_dir, progress=say)
     from .trial import TrialFailed, run_trial
 
     say(f"training {exp.model.family} on {len(data.y_train)} rows, seed {seed}: "
@@ -192,8 +176,8 @@ def campaign() -> None:
                    "(another dataset: shown, never counted as best).")
 @click.option("--strategy", type=click.Choice(["bayesian", "random"]), default=None,
               help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
-@pass_settings
-def campaign_run(settings: Settings, experiment: str, trials: int | None, name: str | None,
+@pass_store
+def campaign_run(store: Store, experiment: str, trials: int | None, name: str | None,
                  attach_seed_table: bool, strategy: str | None) -> None:
     """Create or resume a campaign: Ax proposes, a trial trains, MLflow records."""
     from .campaign import CampaignStopped, run_campaign, with_strategy
@@ -203,32 +187,32 @@ def campaign_run(settings: Settings, experiment: str, trials: int | None, name: 
     name = name or exp.name
     trials = trials or exp.budget.trials
     say(f"campaign {name}: {trials} trials of {exp.name}, objective {exp.objective.direction} "
-        f"{exp.objective.metric}, store {settings.store}")
+        f"{exp.objective.metric}, store {store.path}")
     try:
-        summary = run_campaign(exp, name, trials, settings.campaign_store(),
+        summary = run_campaign(exp, name, trials, store,
                                attach_seed_table=attach_seed_table, progress=say)
     except CampaignStopped as err:
         raise click.ClickException(f"campaign {name} stopped: {err}") from None
     click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, {summary.failed} "
                f"failed, {summary.wall_s / 60:.1f} min)")
     click.echo(summary.table)
-    click.echo(f"\nbrowse it:     sentiment-hpo --store {settings.store} ui {name}")
-    click.echo(f"reproduce it:  sentiment-hpo --store {settings.store} reproduce {name}")
+    click.echo(f"\nbrowse it:     sentiment-hpo --store {store.path} ui {name}")
+    click.echo(f"reproduce it:  sentiment-hpo --store {store.path} reproduce {name}")
 
 
-def _campaign_or_fail(settings: Settings, name: str):
-    tracker = settings.campaign_store().tracker()
+def _campaign_or_fail(store: Store, name: str):
+    tracker = store.tracker()
     parent = tracker.find_campaign(name)
     if parent is None:
-        raise InputError(str(settings.store), "NAME", f"no campaign named {name!r}")
+        raise InputError(str(store.path), "NAME", f"no campaign named {name!r}")
     return tracker, parent
 
 
 @campaign.command("list")
-@pass_settings
-def campaign_list(settings: Settings) -> None:
+@pass_store
+def campaign_list(store: Store) -> None:
     """List the campaigns in the store."""
-    tracker = settings.campaign_store().tracker()
+    tracker = store.tracker()
     runs = tracker.campaigns()
     if not runs:
         click.echo("no campaigns yet")
@@ -245,12 +229,12 @@ def campaign_list(settings: Settings) -> None:
 
 @campaign.command("status")
 @click.argument("name")
-@pass_settings
-def campaign_status(settings: Settings, name: str) -> None:
+@pass_store
+def campaign_status(store: Store, name: str) -> None:
     """Counts by status, the best trial and Table 5 of campaign NAME."""
     from collections import Counter
 
-    tracker, parent = _campaign_or_fail(settings, name)
+    tracker, parent = _campaign_or_fail(store, name)
     rows = tracker.trial_rows(parent.info.run_id)
     counts = Counter(r["status"] for r in rows if r["tags"].get("source") == "campaign")
     tags = parent.data.tags
@@ -279,10 +263,10 @@ def _table_text(tracker, parent, fmt: str) -> str:
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text",
               show_default=True)
-@pass_settings
-def table(settings: Settings, name: str, fmt: str) -> None:
+@pass_store
+def table(store: Store, name: str, fmt: str) -> None:
     """Print campaign NAME's trials like the seed paper's Table 5 (best row marked *)."""
-    tracker, parent = _campaign_or_fail(settings, name)
+    tracker, parent = _campaign_or_fail(store, name)
     click.echo(_table_text(tracker, parent, fmt))
 
 
@@ -295,21 +279,20 @@ def _interrupt(signum, frame):
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to serve on; only 127.0.0.1 unless you ask.")
 @click.option("--port", default=5000, show_default=True, type=int)
-@pass_settings
-def ui(settings: Settings, name: str | None, host: str, port: int) -> None:
+@pass_store
+def ui(store: Store, name: str | None, host: str, port: int) -> None:
     """Serve the MLflow UI on the store (lean: one worker, no job runner) until Ctrl-C."""
     import urllib.request
 
     from .tracking import start_ui
 
-    store = settings.campaign_store()
     tracker = store.tracker()
     path = "#/experiments"
     if name:
-        _, parent = _campaign_or_fail(settings, name)
+        _, parent = _campaign_or_fail(store, name)
         path = f"#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, like Ctrl-C
-    server = start_ui(settings.store, host, port, settings.tracking_uri)
+    server = start_ui(store.path, host, port, store.tracking_uri)
     base = f"http://{host}:{port}"
     say(f"starting the MLflow UI on {tracker.uri} ...")
     try:
@@ -337,12 +320,12 @@ def ui(settings: Settings, name: str | None, host: str, port: int) -> None:
               help="Which trial: the best, or an Ax trial index.")
 @click.option("--seeds", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also retrain with K other seeds and print mean ± std.")
-@pass_settings
-def reproduce(settings: Settings, name: str, trial: str, seeds: int) -> None:
+@pass_store
+def reproduce(store: Store, name: str, trial: str, seeds: int) -> None:
     """Retrain a trial of campaign NAME from what MLflow recorded; compare; score on test."""
     from .reproduce import reproduce_trial
 
-    report = reproduce_trial(settings.campaign_store(), name, trial, seeds, progress=say)
+    report = reproduce_trial(store, name, trial, seeds, progress=say)
     click.echo("\n".join(report.lines()))
 
 
@@ -354,12 +337,12 @@ def reproduce(settings: Settings, name: str, trial: str, seeds: int) -> None:
 @click.option("--out", "out_dir", default="reports", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder for reports/<NAME>/report.html and its files.")
-@pass_settings
-def report(settings: Settings, name: str, out_dir: Path) -> None:
+@pass_store
+def report(store: Store, name: str, out_dir: Path) -> None:
     """Write campaign NAME's self-contained HTML report (also logged to its MLflow run)."""
     from .campaign_report import open_campaign, write_report
 
-    ctx = open_campaign(settings.campaign_store(), name, progress=say)
+    ctx = open_campaign(store, name, progress=say)
     path = write_report(ctx, out_dir, progress=say)
     click.echo(f"report: {path}  (also logged as report/ on campaign run "
                f"{ctx.parent.info.run_id})")
@@ -379,15 +362,15 @@ def report(settings: Settings, name: str, out_dir: Path) -> None:
 @click.option("--split", type=click.Choice(["all", "test"]), default="all", show_default=True,
               help="With the experiment's data: every labeled tweet (as seed 000) or only the "
                    "held-out test rows.")
-@pass_settings
-def election(settings: Settings, name: str, data_file: Path | None, text_col: str,
+@pass_store
+def election(store: Store, name: str, data_file: Path | None, text_col: str,
              group_col: str | None, label_col: str | None, label_map: tuple[str, ...],
              split: str) -> None:
     """Positive share per candidate from campaign NAME's best model, beside the labels'."""
     from .campaign_report import election as election_table, log_election, open_campaign
     from .data import read_user_csv
 
-    ctx = open_campaign(settings.campaign_store(), name, progress=say)
+    ctx = open_campaign(store, name, progress=say)
     frame = None
     if data_file is not None:
         frame = read_user_csv(data_file, text_col, label_col, group_col, label_map,
@@ -395,7 +378,7 @@ def election(settings: Settings, name: str, data_file: Path | None, text_col: st
     rows = ctx.data.rows["test"] if split == "test" and data_file is None else None
     say(f"election: predicting {'test rows of ' if rows is not None else ''}"
         f"{data_file or ctx.experiment.data.dataset}")
-    votes = election_table(ctx.classifier, ctx.experiment, settings.data_dir, frame, rows)
+    votes = election_table(ctx.classifier, ctx.experiment, store.data_dir, frame, rows)
     if votes.empty:
         raise InputError(str(data_file or ctx.experiment.path), "candidates",
                          "no tweet matched a candidate")
@@ -414,8 +397,8 @@ def election(settings: Settings, name: str, data_file: Path | None, text_col: st
 @click.option("--label-map", multiple=True, metavar="RAW=SENTIMENT",
               help="e.g. --label-map 0=negative,1=neutral,2=positive (labels already named "
                    "negative/neutral/positive need none).")
-@pass_settings
-def evaluate(settings: Settings, name_or_run_id: str, data_file: Path, text_col: str,
+@pass_store
+def evaluate(store: Store, name_or_run_id: str, data_file: Path, text_col: str,
              label_col: str, label_map: tuple[str, ...]) -> None:
     """Evaluate a logged model on any labeled CSV; log a run linked to the model's run."""
     from .campaign_report import resolve_model
@@ -424,7 +407,7 @@ def evaluate(settings: Settings, name_or_run_id: str, data_file: Path, text_col:
     from .metrics import evaluation, flat_metrics, predictions
     from .plots import close, confusion_matrix
 
-    tracker, run, classifier = resolve_model(settings.campaign_store(), name_or_run_id)
+    tracker, run, classifier = resolve_model(store, name_or_run_id)
     frame = read_user_csv(data_file, text_col, label_col, None, label_map,
                               classifier.class_names)
     say(f"evaluating run {run.info.run_id} on {len(frame)} rows of {data_file}")
@@ -460,8 +443,8 @@ def evaluate(settings: Settings, name_or_run_id: str, data_file: Path, text_col:
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the predictions as CSV instead of printing them.")
-@pass_settings
-def predict(settings: Settings, name_or_run_id: str, texts: tuple[str, ...],
+@pass_store
+def predict(store: Store, name_or_run_id: str, texts: tuple[str, ...],
             data_file: Path | None, text_col: str, output: Path | None) -> None:
     """Probabilities and labels from a logged model, for TEXT... or a CSV's text column."""
     from .campaign_report import resolve_model
@@ -469,7 +452,7 @@ def predict(settings: Settings, name_or_run_id: str, texts: tuple[str, ...],
 
     if not texts and data_file is None:
         raise InputError("predict", "TEXT", "give texts or --data FILE")
-    _, run, classifier = resolve_model(settings.campaign_store(), name_or_run_id)
+    _, run, classifier = resolve_model(store, name_or_run_id)
     if data_file is not None:
         texts = tuple(read_user_csv(data_file, text_col, None, None, (),
                                         classifier.class_names)["text"])

@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from .campaign import Store, git_commit
+from .campaign import git_commit
+from .store import Store
 from .config import experiment_from_dict
 from .data import prepare
 from .errors import InputError

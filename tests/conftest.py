@@ -103,7 +103,8 @@ def clean_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def finished(tmp_path_factory):
     """One 4-trial campaign on tiny data, shared by the tests that only read it."""
-    from sentiment_core.campaign import Store, run_campaign
+    from sentiment_core.campaign import run_campaign
+    from sentiment_core.store import Store
     from sentiment_core.config import load_experiment
 
     root = tmp_path_factory.mktemp("campaign")

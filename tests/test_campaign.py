@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sentiment_core.campaign import CampaignStopped, Store, run_campaign
+from sentiment_core.campaign import CampaignStopped, run_campaign
+from sentiment_core.store import Store
 from sentiment_core.config import load_experiment
 from sentiment_core.executors import InlineExecutor
 from sentiment_core.search import Search
