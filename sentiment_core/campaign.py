@@ -230,7 +230,8 @@ class _Loop:
             recipe(exp, params, exp.seed, self.data, self.commit), sort_keys=False)})
         shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                           for k, v in tuned.items())
-        self.progress(f"trial {index} ({generation}) started: {shown}")
+        self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed, "
+                      f"1 running] trial {index} ({generation}) started: {shown}")
 
         def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
             self.tracker.log_epoch(run_id, epoch, logs)

@@ -178,7 +178,7 @@ def test_sigkill_mid_trial_then_resume(tmp_path):
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             text=True, env=env)
     for line in proc.stderr:  # kill as soon as the second trial has started
-        if line.startswith("trial 1 "):
+        if "] trial 1 (" in line:
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=30)
