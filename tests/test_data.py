@@ -96,3 +96,12 @@ def test_undecodable_and_missing_files(write_experiment, tiny_csv, tmp_path):
     with pytest.raises(InputError) as err:
         prepare(exp, tmp_path / "nowhere", None)
     assert "DATA_DIR=" in err.value.message and "data fetch gop-debate" in err.value.message
+
+
+def test_all_empty_texts_are_bad_input(write_experiment, tiny_csv, tmp_path):
+    frame = pd.read_csv(tiny_csv, dtype=str)
+    frame["text"] = "   "
+    frame.to_csv(tiny_csv, index=False)
+    with pytest.raises(InputError) as err:
+        prepare(load_experiment(write_experiment()), tmp_path, tmp_path / "cache")
+    assert err.value.field == "text" and "empty" in err.value.message
