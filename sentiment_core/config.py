@@ -1,16 +1,15 @@
-"""Typed experiment and search-space configuration, loaded strictly from YAML.
+"""The experiment and search-space schema: typed dataclasses and the checks beyond types.
 
-    experiment = load_experiment("gop_debate_lstm")        # or a path to a .yaml file
-    space = experiment.space                                 # the search space it names
+    experiment = parse_experiment(raw_dict, "experiments/x.yaml")   # strict: InputError on bad input
+    space = parse_search_space(raw_dict, "search_spaces/y.yaml")
 
-Unknown keys, wrong types and impossible values raise InputError naming the file and the field.
+Names that live in registries (datasets, cleaning steps, model families) are checked by the
+layers that own them; `sentiment_core.experiments` loads YAML files and runs every check.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from .errors import InputError
+from .strict_yaml import build
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -30,7 +30,7 @@ OBJECTIVE_METRICS = (
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str  # a name in datasets.REGISTRY, or "csv" for any file (then `path` is required)
+    dataset: str  # a name in data.REGISTRY, or "csv" for any file (then `path` is required)
     path: str | None = None  # relative to the data directory unless absolute
     text_column: str | None = None  # None: the registry's default for the dataset
     label_column: str | None = None
@@ -132,48 +132,19 @@ class ExperimentConfig:
     space: SearchSpace | None = field(default=None, metadata={"internal": True})
 
 
-# ---- loading ---------------------------------------------------------------------------------
+# ---- parsing ---------------------------------------------------------------------------------
 
 
-def resolve_experiment_path(name_or_path: str) -> Path:
-    """`gop_debate_lstm` -> experiments/gop_debate_lstm.yaml; a path is taken as it is."""
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    for root in (Path.cwd(), PROJECT_ROOT):
-        candidate = root / "experiments" / f"{name_or_path}.yaml"
-        if candidate.exists():
-            return candidate
-    return path
-
-
-def load_experiment(name_or_path: str | Path) -> ExperimentConfig:
-    path = resolve_experiment_path(str(name_or_path))
-    experiment = experiment_from_dict(_read_yaml(path), str(path))
-    space = load_search_space(_resolve_space_path(experiment.search_space, path), str(path))
-    return dataclasses.replace(experiment, path=str(path), space=space)
-
-
-def experiment_from_dict(raw: dict[str, Any], where: str,
-                         space: dict[str, Any] | None = None) -> ExperimentConfig:
-    """Build and check an experiment from its dict (a YAML file, or a run's recorded config)."""
-    experiment = _build(ExperimentConfig, raw, where, "")
+def parse_experiment(raw: dict[str, Any], where: str) -> ExperimentConfig:
+    """An experiment from its dict (a YAML file, or a run's recorded config), types and values
+    checked; registry names are checked by `sentiment_core.experiments`."""
+    experiment = build(ExperimentConfig, raw, where, "")
     _check_experiment(experiment, where)
-    if space is not None:
-        experiment = dataclasses.replace(experiment, path=where,
-                                         space=search_space_from_dict(space, where))
     return experiment
 
 
-def load_search_space(path: Path, referenced_from: str = "") -> SearchSpace:
-    if not path.exists() and referenced_from:
-        raise InputError(referenced_from, "search_space", f"no search space file {path}")
-    return dataclasses.replace(search_space_from_dict(_read_yaml(path), str(path)),
-                               path=str(path))
-
-
-def search_space_from_dict(raw: dict[str, Any], where: str) -> SearchSpace:
-    space = _build(SearchSpace, raw, where, "")
+def parse_search_space(raw: dict[str, Any], where: str) -> SearchSpace:
+    space = build(SearchSpace, raw, where, "")
     for name, spec in space.parameters.items():
         _check_parameter(spec, where, f"parameters.{name}")
     clash = set(space.parameters) & set(space.fixed)
@@ -201,118 +172,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise InputError(path, None, "no such file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"not valid YAML ({str(err).splitlines()[0]})") from None
-    if not isinstance(raw, dict):
-        raise InputError(path, None, "expected a mapping at the top level")
-    return raw
-
-
-def _resolve_space_path(name: str, experiment_path: Path) -> Path:
-    if name.endswith((".yaml", ".yml")):
-        path = Path(name)
-        return path if path.is_absolute() else experiment_path.parent / path
-    for root in (experiment_path.resolve().parent.parent, Path.cwd(), PROJECT_ROOT):
-        candidate = root / "search_spaces" / f"{name}.yaml"
-        if candidate.exists():
-            return candidate
-    return experiment_path.resolve().parent.parent / "search_spaces" / f"{name}.yaml"
-
-
-# ---- strict, typed conversion ----------------------------------------------------------------
-
-_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
-
-
-def _build(tp: Any, value: Any, where: str, dotted: str) -> Any:
-    """Convert parsed YAML `value` to type `tp`, or raise InputError at `where`/`dotted`."""
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        return _build_dataclass(tp, value, where, dotted)
-    if origin in (typing.Union, types.UnionType):
-        arms = typing.get_args(tp)
-        if value is None and type(None) in arms:
-            return None
-        exact = [a for a in arms if a is type(value)]  # prefer the arm of the value's own type
-        for arm in exact + [a for a in arms if a is not type(None) and a not in exact]:
-            try:
-                return _build(arm, value, where, dotted)
-            except InputError:
-                continue
-        names = " or ".join(_describe(a) for a in arms if a is not type(None))
-        raise InputError(where, dotted, f"expected {names}, got {value!r}")
-    if origin is Literal:
-        choices = typing.get_args(tp)
-        if value not in choices:
-            raise InputError(where, dotted, f"must be one of {', '.join(map(str, choices))}; "
-                                            f"got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise InputError(where, dotted, f"expected a list, got {value!r}")
-        (item,) = typing.get_args(tp)
-        return [_build(item, v, where, f"{dotted}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise InputError(where, dotted, f"expected a mapping, got {value!r}")
-        key_tp, value_tp = typing.get_args(tp)
-        return {_build(key_tp, str(k), where, dotted): _build(value_tp, v, where, f"{dotted}.{k}")
-                for k, v in value.items()}
-    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if tp is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if tp in (str, bool) and isinstance(value, tp):
-        return value
-    raise InputError(where, dotted, f"expected {_describe(tp)}, got {value!r}")
-
-
-def _build_dataclass(cls: Any, value: Any, where: str, dotted: str) -> Any:
-    if not isinstance(value, dict):
-        raise InputError(where, dotted or None, f"expected a mapping, got {value!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
-    for key in value:
-        if key not in known:
-            raise InputError(where, _join(dotted, str(key)),
-                             f"unknown key (expected one of: {', '.join(known)})")
-    kwargs = {}
-    for name, f in known.items():
-        if name in value:
-            kwargs[name] = _build(hints[name], value[name], where, _join(dotted, name))
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise InputError(where, _join(dotted, name), "is required")
-    return cls(**kwargs)
-
-
-def _join(dotted: str, name: str) -> str:
-    return f"{dotted}.{name}" if dotted else name
-
-
-def _describe(tp: Any) -> str:
-    if typing.get_origin(tp) is list:
-        return "a list"
-    if typing.get_origin(tp) is dict:
-        return "a mapping"
-    return _TYPE_WORDS.get(tp, getattr(tp, "__name__", str(tp)))
-
-
 # ---- checks beyond types ---------------------------------------------------------------------
 
 
 def _check_experiment(exp: ExperimentConfig, where: str) -> None:
-    from .cleaning import STEPS  # light import: no TensorFlow
-    from .datasets import REGISTRY
-    from .models import FAMILIES
-
-    if exp.data.dataset != "csv" and exp.data.dataset not in REGISTRY:
-        raise InputError(where, "data.dataset", f"unknown dataset {exp.data.dataset!r} "
-                                                f"(known: csv, {', '.join(REGISTRY)})")
     if exp.data.dataset == "csv" and not (exp.data.path and exp.data.text_column
                                           and exp.data.label_column):
         raise InputError(where, "data", "dataset csv needs path, text_column and label_column")
@@ -320,10 +183,6 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         if sentiment not in (*SENTIMENTS, "drop"):
             raise InputError(where, f"data.label_mapping.{raw}",
                              f"must map to one of {', '.join(SENTIMENTS)}, drop; got {sentiment!r}")
-    for i, step in enumerate(exp.cleaning):
-        if step not in STEPS:
-            raise InputError(where, f"cleaning[{i}]",
-                             f"unknown step {step!r} (known: {', '.join(STEPS)})")
     s = exp.split
     for name in ("validation", "test"):
         if not 0 < getattr(s, name) < 1:
@@ -334,9 +193,6 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
     for name, low in (("max_tokens", 3), ("sequence_length", 1), ("min_count", 1)):
         if getattr(v, name) < low:
             raise InputError(where, f"vectorization.{name}", f"must be at least {low}")
-    if exp.model.family not in FAMILIES:
-        raise InputError(where, "model.family", f"unknown family {exp.model.family!r} "
-                                                f"(known: {', '.join(FAMILIES)})")
     if exp.objective.metric not in OBJECTIVE_METRICS:
         raise InputError(where, "objective.metric", f"unknown metric {exp.objective.metric!r} "
                                                     f"(known: {', '.join(OBJECTIVE_METRICS)})")

@@ -20,11 +20,8 @@ from typing import Any
 import numpy as np
 
 from .data import PreparedData
-from .metrics import classification_metrics
+from .evaluation import classification_metrics
 from .models import build_model
-
-TRAINING_PARAMS = ("learning_rate", "num_epochs", "batch_size")
-
 
 class TrialFailed(RuntimeError):
     """The trial ran but produced no usable model (NaN loss, impossible parameters)."""

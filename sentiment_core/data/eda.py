@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import Labeled
+from .pipeline import Labeled
 
 
 def summarize(labeled: Labeled) -> dict[str, Any]:

@@ -17,14 +17,13 @@ from typing import Any
 
 import yaml
 
-from .campaign import git_commit
+from ..data import prepare
+from ..errors import InputError
+from ..evaluation import best_row, classification_metrics
+from ..experiments import experiment_from_dict
+from ..trial import run_trial
+from .loop import git_commit
 from .store import Store
-from .config import experiment_from_dict
-from .data import prepare
-from .errors import InputError
-from .metrics import classification_metrics
-from .reports import best_row
-from .trial import run_trial
 
 
 @dataclass
@@ -85,12 +84,12 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
         raise InputError("reproduce", "NAME", f"no campaign named {campaign!r} in {tracker.uri}")
     metric, direction = parent.data.tags["objective"], parent.data.tags["direction"]
     source = pick_run(tracker.trial_rows(parent.info.run_id), trial, metric, direction)
-    where = f"run {source['run_id']}"
+    source_label = f"run {source['run_id']}"
     recorded = yaml.safe_load(tracker.read_text(source["run_id"], "config.yaml"))
-    experiment = experiment_from_dict(recorded["experiment"], where, recorded["search_space"])
+    experiment = experiment_from_dict(recorded["experiment"], source_label, recorded["search_space"])
     data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     if data.fingerprint != recorded["data_fingerprint"]:
-        raise InputError(where, "data_fingerprint", f"recorded {recorded['data_fingerprint']}, "
+        raise InputError(source_label, "data_fingerprint", f"recorded {recorded['data_fingerprint']}, "
                                                     f"today's data give {data.fingerprint}")
     params, seed = recorded["params"], int(recorded["seed"])
     progress(f"retraining trial {source['tags']['ax_trial_index']} with seed {seed}")

@@ -1,6 +1,7 @@
 """The campaign loop: Ax asks, a worker trains, Ax is told and MLflow records.
 
-    summary = run_campaign(experiment, "gop-1", trials=20, store=Path("mlruns"), data_dir=...)
+    summary = run_campaign(load_experiment("gop_debate_lstm"), "gop-1", trials=20,
+                           store=Store(Path("mlruns"), data_dir=Path("data")))
 
 A campaign of the same name resumes: completed trials are kept, the trial that was running when
 the process died is abandoned in Ax and KILLED in MLflow, and its slot is proposed again until
@@ -15,24 +16,31 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from . import plots
-from .config import PROJECT_ROOT, ExperimentConfig, to_dict
-from .data import PreparedData, prepare
-from .errors import InputError
+from ..config import PROJECT_ROOT, ExperimentConfig, to_dict
+from ..data import PreparedData, prepare
+from ..errors import InputError
+from ..evaluation import (
+    TextClassifier,
+    best_row,
+    evaluation,
+    flat_metrics,
+    format_table,
+    optimal_threshold,
+    plots,
+    predictions,
+    seed_rows,
+    table5,
+)
+from ..trial import TrialResult
 from .executors import Executor, InlineExecutor
-from .metrics import evaluation, flat_metrics, optimal_threshold, predictions
-from .predictor import TextClassifier
-from .reports import best_row, format_table, seed_rows, table5
 from .search import Search
 from .store import Store
 from .tracking import Tracker
-from .trial import TrialResult
 
 INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
 
@@ -63,7 +71,7 @@ def git_commit() -> str:
         return "unknown"
 
 
-def recipe(experiment: ExperimentConfig, params: dict[str, Any], seed: int,
+def trial_config(experiment: ExperimentConfig, params: dict[str, Any], seed: int,
            data: PreparedData, commit: str) -> dict[str, Any]:
     """Everything `reproduce` needs, from MLflow alone: the resolved config of one trial."""
     return {"experiment": to_dict(experiment), "search_space": to_dict(experiment.space),
@@ -120,7 +128,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     if attach_seed_table:
         _attach_seed_table(search, tracker, parent_id, experiment, progress)
 
-    loop = _Loop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
+    loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
                  progress)
     try:
         loop.run()
@@ -168,7 +176,7 @@ def _attach_seed_table(search: Search, tracker: Tracker, parent_id: str,
 
 
 @dataclass
-class _Loop:
+class TrialLoop:
     experiment: ExperimentConfig
     name: str
     trials: int
@@ -192,7 +200,7 @@ class _Loop:
         ours = [t for t in self.search.trials() if not (t["arm_name"] or "").startswith("paper_")]
         self.completed = sum(t["status"] == "COMPLETED" for t in ours)
         self.failed = sum(t["status"] == "FAILED" for t in ours)
-        seen = {_key(t["params"]) for t in self.search.trials()}
+        seen = {params_identity(t["params"]) for t in self.search.trials()}
         if self.completed:
             self.progress(f"resuming {self.name}: {self.completed} completed, "
                           f"{self.failed} failed, {self.trials - self.completed} to go")
@@ -207,11 +215,11 @@ class _Loop:
             if not asked:
                 raise CampaignStopped("Ax proposed no further trial")
             (index, params), = asked.items()
-            if _key(params) in seen:  # never train the same parameterization twice
+            if params_identity(params) in seen:  # never train the same parameterization twice
                 self.search.abandon(index)
                 self.progress(f"trial {index}: duplicate parameters, abandoned and asked again")
                 continue
-            seen.add(_key(params))
+            seen.add(params_identity(params))
             started = time.perf_counter()
             self._one_trial(index, params)
             durations.append(time.perf_counter() - started)
@@ -227,7 +235,7 @@ class _Loop:
             "arm_name": arm, "generation": generation, "seed": exp.seed,
             "data_fingerprint": self.data.fingerprint, "git_commit": self.commit})
         self.tracker.log_files(run_id, texts={"config.yaml": yaml.safe_dump(
-            recipe(exp, params, exp.seed, self.data, self.commit), sort_keys=False)})
+            trial_config(exp, params, exp.seed, self.data, self.commit), sort_keys=False)})
         shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                           for k, v in tuned.items())
         self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed, "
@@ -323,7 +331,7 @@ def validation_details(data: PreparedData, proba: np.ndarray) -> dict[str, float
     return out
 
 
-def _key(params: dict[str, Any]) -> tuple:
+def params_identity(params: dict[str, Any]) -> tuple:
     return tuple(sorted((k, round(v, 10) if isinstance(v, float) else v)
                         for k, v in params.items()))
 

@@ -1,6 +1,6 @@
 """The Ax adapter: the only module that imports Ax.
 
-    search = Search.open(campaign, space, objective, strategy, seed, db_path)   # create or resume
+    search = Search.open(name, space, objective, optimizer, seed, db_path)   # create or resume
     for index, params in search.ask(1).items(): ... search.tell(index, metrics)
 
 State lives in Ax SQL storage (sqlite inside the store), so a campaign resumes where it stopped.
@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import ObjectiveConfig, OptimizerConfig, SearchSpace
+from ..config import ObjectiveConfig, OptimizerConfig, SearchSpace
 
-PAPER_METRIC = "paper_keras_cv"  # seed 000's Table 5 value: never this campaign's objective
 _GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
                "BoTorch": "BoTorch", "Manual": "attached"}
 
@@ -33,8 +32,11 @@ def _quiet_ax() -> None:
 
 def _storage(db_path: Path):
     from ax import StorageConfig
-    from ax.storage.sqa_store.db import (create_all_tables, get_engine,
-                                         init_engine_and_session_factory)
+    from ax.storage.sqa_store.db import (
+        create_all_tables,
+        get_engine,
+        init_engine_and_session_factory,
+    )
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{db_path.resolve()}"

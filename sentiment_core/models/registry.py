@@ -1,4 +1,4 @@
-"""Model builders by family, in backend-neutral Keras 3 (a GPU worker may run another backend).
+"""The family registry and the one builder that adds the output layer and compiles.
 
     model = build_model("lstm", params, vocab_size=20000, sequence_length=40, num_classes=2)
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from ..errors import InputError
 
 FAMILIES: dict[str, Callable[..., Any]] = {}
 
@@ -38,13 +40,8 @@ def build_model(family_name: str, params: dict[str, Any], vocab_size: int, seque
     return model
 
 
-@family("lstm")
-def lstm(keras, params, vocab_size):
-    """Seed 000: Embedding -> LSTM -> Dense(ReLU) -> Dropout (build_model adds the output)."""
-    return [
-        # mask_zero: the LSTM skips the end padding instead of reading it
-        keras.layers.Embedding(vocab_size, int(params["embedding_size"]), mask_zero=True),
-        keras.layers.LSTM(int(params["lstm_units"])),
-        keras.layers.Dense(int(params["neurons_dense"]), activation="relu"),
-        keras.layers.Dropout(float(params["dropout_rate"])),
-    ]
+def check_family(name: str, where: str) -> None:
+    """The family an experiment names exists (checked when it is loaded)."""
+    if name not in FAMILIES:
+        raise InputError(where, "model.family", f"unknown family {name!r} "
+                                                f"(known: {', '.join(FAMILIES)})")

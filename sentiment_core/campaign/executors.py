@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .data import PreparedData
-from .trial import TrialResult, run_trial
+from ..data import PreparedData
+from ..trial import TrialResult, run_trial
 
 
 class Executor(Protocol):

@@ -23,6 +23,6 @@ def leak_free_split(keys: list[str], labels: np.ndarray, validation: float, test
     train_groups, val_groups = train_test_split(
         rest, test_size=validation / (1 - test), random_state=seed,
         stratify=group_label.to_numpy()[rest])
-    where = [np.flatnonzero(np.isin(group_of_row, g)) for g in (train_groups, val_groups,
+    rows = [np.flatnonzero(np.isin(group_of_row, g)) for g in (train_groups, val_groups,
                                                                   test_groups)]
-    return where[0], where[1], where[2]
+    return rows[0], rows[1], rows[2]

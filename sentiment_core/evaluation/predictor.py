@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cleaning import make_cleaner
+from ..data import make_cleaner, vectorize
 from .metrics import predictions
-from .vectorize import vectorize
 
 
 class TextClassifier:

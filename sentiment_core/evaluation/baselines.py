@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from .labeling import lexicon_scores
+from ..data import lexicon_scores
 from .metrics import classification_metrics
 
 

@@ -1,9 +1,10 @@
 """The MLflow adapter: the only module that imports MLflow.
 
     tracker = Tracker.open(store=Path("mlruns"))              # sqlite in mlruns/mlflow.db
-    parent = tracker.start_campaign("gop_debate_lstm", "c1", tags, params, files)
+    parent = tracker.start_campaign("gop_debate_lstm", "c1", tags, params, texts)
     run = tracker.start_trial(parent, "trial-3", params, tags)
-    tracker.log_epoch(run, 1, {"loss": 0.4}); tracker.finish_trial(run, metrics, files, figures)
+    tracker.log_epoch(run, 1, {"loss": 0.4}); tracker.log_metrics(run, {"val_macro_f1": 0.7})
+    tracker.log_files(run, texts={...}, figures={...}); tracker.end_run(run, "FINISHED")
 
 One MLflow experiment per experiment YAML, one parent run per campaign, one nested child run per
 trial. Every call names its run explicitly (MlflowClient), so no global "active run" leaks.
@@ -27,7 +28,7 @@ import mlflow  # noqa: E402
 from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sentiment_core/, bundled with each model
 for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)  # table creation logs at INFO
 # log_model warns that a Python object is pickled: we pickle only our own small wrapper.
@@ -184,18 +185,28 @@ class Tracker:
         return info.model_uri
 
     def load_classifier(self, run_id: str):
-        """The TextClassifier of a run's logged model; None if the run logged none."""
+        """The TextClassifier of a run's logged model; None if the run logged none.
+
+        Read from the model's artifacts (Keras file + vocabulary JSON), not by unpickling the
+        pyfunc wrapper: no pickle is read, and models logged by older layouts of this package
+        (whose wrapper class lived at another module path) load the same way."""
+        from ..evaluation import TextClassifier
+
         uri = self.client.get_run(run_id).data.tags.get("model_uri")
         if not uri:
             return None
-        return mlflow.pyfunc.load_model(uri).unwrap_python_model().classifier
+        model = self.client.get_logged_model(uri.rsplit("/", 1)[-1])
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{model.artifact_location}/artifacts/classifier", dst_path=tmp)
+            return TextClassifier.load(Path(folder))
 
 
 class RawTextModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper: `mlflow.pyfunc.load_model(uri).predict(DataFrame({'text': [...]}))`."""
 
     def load_context(self, context):
-        from sentiment_core.predictor import TextClassifier
+        from sentiment_core.evaluation import TextClassifier
 
         self.classifier = TextClassifier.load(Path(context.artifacts["classifier"]))
 

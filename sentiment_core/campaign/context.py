@@ -1,0 +1,222 @@
+"""A finished campaign opened for evaluation: its best model, data and trials, scored at two
+thresholds beside the baselines, its election table and parameter importance.
+
+    ctx = open_campaign(store, "gop-20")
+    evaluations(ctx)["test @ 0.5"]["summary"]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.stats import spearmanr
+
+from ..config import ExperimentConfig
+from ..data import PreparedData, load_labeled, prepare, split_texts
+from ..errors import InputError
+from ..evaluation import (
+    TextClassifier,
+    baseline_table,
+    best_row,
+    candidates_by_keywords,
+    election_table,
+    evaluation,
+    flat_metrics,
+    optimal_threshold,
+    plots,
+    predictions,
+    table5,
+)
+from ..experiments import experiment_from_dict
+from .store import Store
+from .tracking import Tracker
+
+
+@dataclass
+class CampaignContext:
+    name: str
+    store: Store
+    tracker: Tracker
+    parent: Any  # the MLflow parent run
+    experiment: ExperimentConfig
+    rows: list[dict[str, Any]]
+    best: dict[str, Any]
+    data: PreparedData
+    classifier: TextClassifier
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str:
+        return self.experiment.objective.metric
+
+    def texts(self) -> dict[str, pd.DataFrame]:
+        if "texts" not in self.cache:
+            self.cache["texts"] = split_texts(self.experiment, self.store.data_dir, self.data)
+        return self.cache["texts"]
+
+    def proba(self, split: str) -> np.ndarray:
+        """The best model's probabilities on a split (the arrays the campaign trained on)."""
+        key = f"proba_{split}"
+        if key not in self.cache:
+            x = getattr(self.data, f"x_{split}")
+            out = np.asarray(self.classifier.model.predict(x, batch_size=1024, verbose=0))
+            self.cache[key] = out.reshape(-1) if len(self.data.class_names) == 2 else out
+        return self.cache[key]
+
+
+def open_campaign(store: Store, name: str, progress: Callable[[str], None] = print):
+    tracker = store.tracker()
+    parent = tracker.find_campaign(name)
+    if parent is None:
+        raise InputError(str(store.path), "NAME", f"no campaign named {name!r}")
+    run_id = parent.info.run_id
+    experiment = experiment_from_dict(
+        yaml.safe_load(tracker.read_text(run_id, "experiment.yaml")), f"campaign {name}",
+        yaml.safe_load(tracker.read_text(run_id, "search_space.yaml")))
+    rows = tracker.trial_rows(run_id)
+    best = best_row(rows, experiment.objective.metric, experiment.objective.direction)
+    if best is None:
+        raise InputError(f"campaign {name}", None, "has no finished trial yet")
+    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
+    classifier = tracker.load_classifier(best["run_id"])
+    return CampaignContext(name, store, tracker, parent, experiment, rows, best, data,
+                           classifier)
+
+
+def resolve_model(store: Store, name_or_run: str) -> tuple[Tracker, Any, TextClassifier]:
+    """A campaign name (its best trial's model) or an MLflow run id with a logged model."""
+    tracker = store.tracker()
+    parent = tracker.find_campaign(name_or_run)
+    run_id = parent.data.tags.get("best_run_id") if parent else name_or_run
+    try:
+        run = tracker.client.get_run(run_id)
+    except Exception:  # noqa: BLE001 - MLflow raises its own exception type for unknown ids
+        raise InputError("NAME_OR_RUN_ID", name_or_run,
+                         "is neither a campaign nor a run id in this store") from None
+    classifier = tracker.load_classifier(run.info.run_id)
+    if classifier is None:
+        raise InputError("NAME_OR_RUN_ID", name_or_run, "this run has no logged model")
+    return tracker, run, classifier
+
+
+# ---- evaluation on the campaign's own splits -------------------------------------------------
+
+
+def evaluations(ctx: CampaignContext) -> dict[str, dict]:
+    """val and test, at 0.5 and at the validation-optimal threshold (binary models)."""
+    names = ctx.data.class_names
+    out = {"val @ 0.5": evaluation(ctx.data.y_val, ctx.proba("val"), names),
+           "test @ 0.5": evaluation(ctx.data.y_test, ctx.proba("test"), names)}
+    if len(names) == 2:
+        threshold = optimal_threshold(ctx.data.y_val, ctx.proba("val"))
+        out[f"val @ {threshold:.2f} (val-optimal)"] = evaluation(
+            ctx.data.y_val, ctx.proba("val"), names, threshold)
+        out[f"test @ {threshold:.2f} (val-optimal)"] = evaluation(
+            ctx.data.y_test, ctx.proba("test"), names, threshold)
+    return out
+
+
+def log_test_once(ctx: CampaignContext, evals: dict[str, dict]) -> None:
+    """The final model's test metrics go on its run once; later reports leave them as they are."""
+    run = ctx.tracker.client.get_run(ctx.best["run_id"])
+    if "test_accuracy" in run.data.metrics:
+        return
+    test = [e for k, e in evals.items() if k.startswith("test")]
+    metrics = flat_metrics(test[0], "test_")
+    if len(test) > 1:
+        metrics.update(flat_metrics(test[1], "test_at_opt_"))
+    ctx.tracker.log_metrics(ctx.best["run_id"], metrics)
+    ctx.tracker.set_tags(ctx.best["run_id"], {"test_evaluated": time.strftime("%Y-%m-%d %H:%M")})
+
+
+def comparison_table(ctx: CampaignContext, evals: dict[str, dict]) -> pd.DataFrame:
+    """The LSTM next to every baseline, on the same validation and test rows."""
+    base = baseline_table(ctx.texts(), ctx.data.class_names, ctx.experiment.seed)
+    lstm = [{"baseline": f"LSTM trial {ctx.best['tags']['ax_trial_index']} ({label})",
+             "split": label.split()[0], **e["summary"]} for label, e in evals.items()]
+    table = pd.concat([pd.DataFrame(lstm), base], ignore_index=True)
+    return table.sort_values(["split", "baseline"], ascending=[False, True],
+                             kind="stable").reset_index(drop=True)
+
+
+# ---- election (seed 000, Tables 6-7) -------------------------------------------------------
+
+
+def election(classifier: TextClassifier, experiment: ExperimentConfig, data_dir: Path,
+             frame: pd.DataFrame | None = None, split_rows: np.ndarray | None = None
+             ) -> pd.DataFrame:
+    """Per-candidate counts. `frame` (text, group or not, label or not) defaults to the
+    experiment's own labeled rows (restricted to `split_rows` when given). The candidate is the
+    group column where the data have one, else the experiment's keyword rules."""
+    if frame is None:
+        frame = load_labeled(experiment, data_dir).frame
+        if split_rows is not None:
+            frame = frame[frame["row"].isin(split_rows)]
+    texts = frame["text"].astype(str).tolist()
+    keywords = experiment.election.keywords
+    if "group" in frame and (frame["group"] != "").any():
+        candidates = [[g] for g in frame["group"]]
+    elif keywords:
+        candidates = candidates_by_keywords(texts, keywords)
+    else:
+        raise InputError(experiment.path or "experiment", "election.keywords",
+                         "the data have no candidate column: give keyword rules")
+    predicted = predictions(classifier.predict_proba(texts), classifier.threshold)
+    labels = frame["label"].to_numpy() if "label" in frame else None
+    return election_table(candidates, predicted, labels, classifier.class_names,
+                          experiment.election.exclude_groups)
+
+
+def log_election(tracker: Tracker, run_id: str, table: pd.DataFrame, prefix: str) -> None:
+    figure = plots.election_bars(table)
+    tracker.log_files(run_id, texts={f"{prefix}/table.csv": table.to_csv(index=False),
+                                     f"{prefix}/table.md": table.to_markdown(index=False)},
+                      figures={f"{prefix}/bars.png": figure})
+    plots.close(figure)
+
+
+# ---- campaign-level plots --------------------------------------------------------------------
+
+
+def campaign_frame(ctx: CampaignContext) -> pd.DataFrame:
+    params = list(ctx.experiment.space.parameters)
+    frame = table5(ctx.rows, params, ctx.metric, ctx.experiment.objective.direction)
+    return frame[(frame["status"] == "FINISHED") & frame[ctx.metric].notna()]
+
+
+def importance(ctx: CampaignContext) -> tuple[dict[str, float], str]:
+    """Ax's GP-based sensitivity where a Bayesian model exists; else Spearman correlations."""
+    from .search import Search
+
+    numeric = [p for p, s in ctx.experiment.space.parameters.items() if s.type != "choice"]
+    if ctx.store.ax_db.exists():
+        exp = ctx.experiment
+        search = Search.open(ctx.name, exp.space, exp.objective, exp.optimizer, exp.seed,
+                             ctx.store.ax_db)
+        sensitivity = search.sensitivity(ctx.metric)
+        if sensitivity:
+            return sensitivity, (f"Ax sensitivity analysis (total-order Sobol indices of the "
+                                 f"GP model of {ctx.metric}, signed by direction)")
+    frame = campaign_frame(ctx)
+    values = {p: float(spearmanr(frame[p].astype(float), frame[ctx.metric]).statistic)
+              for p in numeric if frame[p].nunique() > 1}
+    return ({k: (0.0 if np.isnan(v) else v) for k, v in values.items()},
+            f"Spearman rank correlation with {ctx.metric} (no Bayesian model to ask)")
+
+
+def metric_history(tracker: Tracker, run_id: str, keys: list[str]) -> dict[str, list[float]]:
+    out = {}
+    for key in keys:
+        # one value per epoch: the final metrics repeat the last epoch's at the same step
+        by_step = {m.step: m.value for m in sorted(
+            tracker.client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))}
+        if by_step:
+            out[key] = [by_step[step] for step in sorted(by_step)]
+    return out

@@ -1,0 +1,174 @@
+"""`campaign run|list|status`, `table`, `ui` and `reproduce`."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+
+from ..campaign import Store
+from .base import campaign_or_fail, cli, pass_store, say
+
+# ---- campaigns -------------------------------------------------------------------------------
+
+
+@cli.group()
+def campaign() -> None:
+    """Run, resume, list and inspect optimization campaigns."""
+
+
+@campaign.command("run")
+@click.argument("experiment")
+@click.option("--trials", type=click.IntRange(min=1), default=None,
+              help="Completed trials to reach [default: the experiment's budget.trials].")
+@click.option("--name", default=None,
+              help="Campaign name; an existing one resumes [default: the experiment's name].")
+@click.option("--attach-seed-table", is_flag=True,
+              help="Attach seed 000's ten Table 5 rows as trials tagged source=paper "
+                   "(another dataset: shown, never counted as best).")
+@click.option("--strategy", type=click.Choice(["bayesian", "random"]), default=None,
+              help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
+@pass_store
+def campaign_run(store: Store, experiment: str, trials: int | None, name: str | None,
+                 attach_seed_table: bool, strategy: str | None) -> None:
+    """Create or resume a campaign: Ax proposes, a trial trains, MLflow records."""
+    from ..campaign import CampaignStopped, run_campaign, with_strategy
+    from ..experiments import load_experiment
+
+    exp = with_strategy(load_experiment(experiment), strategy)
+    name = name or exp.name
+    trials = trials or exp.budget.trials
+    say(f"campaign {name}: {trials} trials of {exp.name}, objective {exp.objective.direction} "
+        f"{exp.objective.metric}, store {store.path}")
+    try:
+        summary = run_campaign(exp, name, trials, store,
+                               attach_seed_table=attach_seed_table, progress=say)
+    except CampaignStopped as err:
+        raise click.ClickException(f"campaign {name} stopped: {err}") from None
+    click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, {summary.failed} "
+               f"failed, {summary.wall_s / 60:.1f} min)")
+    click.echo(summary.table)
+    click.echo(f"\nbrowse it:     sentiment-hpo --store {store.path} ui {name}")
+    click.echo(f"reproduce it:  sentiment-hpo --store {store.path} reproduce {name}")
+
+
+@campaign.command("list")
+@pass_store
+def campaign_list(store: Store) -> None:
+    """List the campaigns in the store."""
+    tracker = store.tracker()
+    runs = tracker.campaigns()
+    if not runs:
+        click.echo("no campaigns yet")
+        return
+    click.echo(f"{'campaign':<24} {'experiment':<22} {'status':<9} {'trials':>6}  best")
+    for run in runs:
+        tags, metrics = run.data.tags, run.data.metrics
+        objective = tags.get("objective", "")
+        best = metrics.get(f"best_{objective}")
+        click.echo(f"{tags['campaign']:<24} {tracker.experiment_name(run.info.experiment_id):<22} "
+                   f"{run.info.status:<9} {int(metrics.get('completed_trials', 0)):>6}  "
+                   + (f"{objective} {best:.4f}" if best is not None else "-"))
+
+
+@campaign.command("status")
+@click.argument("name")
+@pass_store
+def campaign_status(store: Store, name: str) -> None:
+    """Counts by status, the best trial and Table 5 of campaign NAME."""
+    from collections import Counter
+
+    tracker, parent = campaign_or_fail(store, name)
+    rows = tracker.trial_rows(parent.info.run_id)
+    counts = Counter(r["status"] for r in rows if r["tags"].get("source") == "campaign")
+    tags = parent.data.tags
+    click.echo(f"campaign {name}: {parent.info.status}, target {tags.get('n_trials')} trials, "
+               f"objective {tags.get('direction')} {tags.get('objective')}")
+    click.echo("trials: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())))
+    if "best_run_id" in tags:
+        click.echo(f"best: trial {tags['best_trial_index']} "
+                   f"{tags['objective']} {tags.get('best_' + tags['objective'])} "
+                   f"(run {tags['best_run_id']})")
+    click.echo(_table_text(tracker, parent, "text"))
+
+
+def _table_text(tracker, parent, fmt: str) -> str:
+    import yaml
+
+    from ..evaluation import format_table, table5
+
+    space = yaml.safe_load(tracker.read_text(parent.info.run_id, "search_space.yaml"))
+    tags = parent.data.tags
+    return format_table(table5(tracker.trial_rows(parent.info.run_id), list(space["parameters"]),
+                               tags["objective"], tags["direction"]), fmt)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text",
+              show_default=True)
+@pass_store
+def table(store: Store, name: str, fmt: str) -> None:
+    """Print campaign NAME's trials like the seed paper's Table 5 (best row marked *)."""
+    tracker, parent = campaign_or_fail(store, name)
+    click.echo(_table_text(tracker, parent, fmt))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to serve on; only 127.0.0.1 unless you ask.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_store
+def ui(store: Store, name: str | None, host: str, port: int) -> None:
+    """Serve the MLflow UI on the store (lean: one worker, no job runner) until Ctrl-C."""
+    import urllib.request
+
+    from ..campaign import start_ui
+
+    tracker = store.tracker()
+    path = "#/experiments"
+    if name:
+        _, parent = campaign_or_fail(store, name)
+        path = f"#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, like Ctrl-C
+    server = start_ui(store.path, host, port, store.tracking_uri)
+    base = f"http://{host}:{port}"
+    say(f"starting the MLflow UI on {tracker.uri} ...")
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise click.ClickException(f"mlflow server exited ({server.returncode})")
+                time.sleep(0.5)
+        click.echo(f"MLflow UI: {base}/{path}", )
+        click.echo("Ctrl-C stops it.")
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--trial", default="best", show_default=True, metavar="best|INDEX",
+              help="Which trial: the best, or an Ax trial index.")
+@click.option("--seeds", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also retrain with K other seeds and print mean ± std.")
+@pass_store
+def reproduce(store: Store, name: str, trial: str, seeds: int) -> None:
+    """Retrain a trial of campaign NAME from what MLflow recorded; compare; score on test."""
+    from ..campaign import reproduce_trial
+
+    report = reproduce_trial(store, name, trial, seeds, progress=say)
+    click.echo("\n".join(report.lines()))

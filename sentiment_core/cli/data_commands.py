@@ -1,0 +1,110 @@
+"""`data list|fetch|inspect` and `train` (one trial, no campaign)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..campaign import Store
+from ..errors import InputError
+from .base import cli, pass_store, say
+
+# ---- data ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def data() -> None:
+    """Fetch, list and inspect datasets."""
+
+
+@data.command("list")
+@pass_store
+def data_list(store: Store) -> None:
+    """List the known datasets and whether each is in the data directory."""
+    from ..data import REGISTRY
+
+    for d in REGISTRY.values():
+        present = "present" if (store.data_dir / d.filename).exists() else "missing"
+        fetchable = "fetchable" if d.url else "copy by hand"
+        click.echo(f"{d.name:<28} {present:<8} {fetchable:<13} {d.description}")
+
+
+@data.command("fetch")
+@click.argument("dataset")
+@pass_store
+def data_fetch(store: Store, dataset: str) -> None:
+    """Download DATASET by its pinned URL into the data directory and check its sha256."""
+    from ..data import fetch
+
+    fetch(dataset, store.data_dir, progress=say)
+
+
+@data.command("inspect")
+@click.argument("experiment")
+@pass_store
+def data_inspect(store: Store, experiment: str) -> None:
+    """Rows, class balance, duplicates, token lengths and group counts of EXPERIMENT's data."""
+    from ..data import format_summary, load_labeled, summarize
+    from ..experiments import load_experiment
+
+    exp = load_experiment(experiment)
+    say(f"reading {exp.data.dataset} from {store.data_dir}")
+    click.echo(format_summary(summarize(load_labeled(exp, store.data_dir))))
+
+
+# ---- one trial -------------------------------------------------------------------------------
+
+
+def parse_params(space, pairs: tuple[str, ...]) -> dict:
+    from ..config import coerce_param
+
+    params = space.defaults()
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise InputError("--param", pair, "expected NAME=VALUE")
+        params[name] = coerce_param(space, name, value)
+    return params
+
+
+def print_epoch(epoch: int, epochs: int, logs: dict) -> None:
+    shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+    say(f"  epoch {epoch}/{epochs}  {shown}")
+
+
+@cli.command()
+@click.argument("experiment")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a hyperparameter (repeatable); the others take the search space's "
+                   "defaults.")
+@click.option("--seed", type=int, default=None, help="Training seed [default: the experiment's].")
+@pass_store
+def train(store: Store, experiment: str, params: tuple[str, ...], seed: int | None) -> None:
+    """Train and validate one model of EXPERIMENT; print its metrics and timings."""
+    from ..data import prepare
+    from ..experiments import load_experiment
+
+    exp = load_experiment(experiment)
+    chosen = parse_params(exp.space, params)
+    seed = exp.seed if seed is None else seed
+    data = prepare(exp, store.data_dir, store.cache_dir, progress=say)
+    from ..trial import TrialFailed, run_trial
+
+    say(f"training {exp.model.family} on {len(data.y_train)} rows, seed {seed}: "
+        + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in chosen.items()))
+    start = time.perf_counter()
+    try:
+        result = run_trial(chosen, data, seed, exp.model.family, on_epoch=print_epoch)
+    except TrialFailed as err:
+        raise click.ClickException(f"trial failed: {err}") from None
+    click.echo(f"\nvalidation metrics ({len(data.y_val)} rows, {exp.name}, seed {seed})")
+    for name, value in result.metrics.items():
+        click.echo(f"  {name:<16} {value:.4f}")
+    timings = {"prepare_s": data.prepare_seconds, **result.timings,
+               "wall_s": time.perf_counter() - start + data.prepare_seconds}
+    click.echo("timings" + (" (data from cache)" if data.from_cache else ""))
+    for name, value in timings.items():
+        click.echo(f"  {name:<16} {value:,.0f}" if name == "samples_per_s"
+                   else f"  {name:<16} {value:.2f}")
