@@ -69,6 +69,9 @@ class ModelConfig:
 class ObjectiveConfig:
     metric: str = "val_macro_f1"
     direction: Literal["maximize", "minimize"] = "maximize"
+    # A trial's value is the mean over folds x replicates, told to Ax with its standard error.
+    folds: int = 1  # K > 1: grouped, stratified K-fold over train + validation (test untouched)
+    replicates: int = 1  # R > 1: R seeds (seed, seed + 1, ...) on each fold or the fixed split
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,9 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
     if exp.objective.metric not in OBJECTIVE_METRICS:
         raise InputError(where, "objective.metric", f"unknown metric {exp.objective.metric!r} "
                                                     f"(known: {', '.join(OBJECTIVE_METRICS)})")
+    for name in ("folds", "replicates"):
+        if not 1 <= getattr(exp.objective, name) <= 20:
+            raise InputError(where, f"objective.{name}", "must be between 1 and 20")
     if exp.budget.trials < 1:
         raise InputError(where, "budget.trials", "must be at least 1")
     if not 0 <= exp.budget.max_failure_rate <= 1:

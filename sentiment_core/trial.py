@@ -2,16 +2,26 @@
 
     result = run_trial(params, data, seed=0)
     result.metrics["val_macro_f1"], result.history["val_loss"], result.timings["fit_s"]
+    noisy = run_objective(params, data, seed=0, folds=5)     # K folds and/or R seeds
+    noisy.mean["val_macro_f1"], noisy.sem("val_macro_f1")
 
-It seeds everything, builds the family's model, fits, and evaluates on the validation split.
-It imports neither Ax nor MLflow; campaigns and tracking wrap it from outside. The test split is
-never touched here.
+`run_trial` seeds everything, builds the family's model, fits, and evaluates on the validation
+split. `run_objective` repeats it over cross-validation folds of train + validation and/or over
+seeds, so a trial's value is a mean with a standard error rather than one lucky run. Neither
+imports Ax or MLflow; campaigns and tracking wrap them from outside. The test split is never
+touched here.
+
+Training options read from the parameters (fixed or tuned in the search space):
+`class_weight` (none | balanced), `early_stopping_patience` (epochs without a better validation
+loss before stopping; 0 or absent: run every epoch). The weights of the best validation-loss
+epoch are always restored, so `num_epochs` is a maximum and `best_epoch` records what was used.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,9 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from .data import PreparedData
+from .data import PreparedData, cross_validation_folds
 from .evaluation import classification_metrics
 from .models import build_model
+
+EpochCallback = Callable[[int, int, dict[str, float]], None]
+
 
 class TrialFailed(RuntimeError):
     """The trial ran but produced no usable model (NaN loss, impossible parameters)."""
@@ -31,20 +44,60 @@ class TrialFailed(RuntimeError):
 class TrialResult:
     params: dict[str, Any]
     seed: int
-    metrics: dict[str, float]  # val_* metrics
+    metrics: dict[str, float]  # val_* metrics, best_epoch, epochs_run
     history: dict[str, list[float]]  # per epoch: loss, binary_accuracy, val_loss, ...
     timings: dict[str, float]  # build_s, fit_s, evaluate_s, total_s, samples_per_s
     val_proba: np.ndarray = field(repr=False)
     model: Any = field(default=None, repr=False, compare=False)
 
 
+def class_weights(y: np.ndarray, mode: str) -> dict[int, float] | None:
+    """`balanced`: n / (k * count(class)), scikit-learn's definition; `none`: no weights."""
+    if mode == "none":
+        return None
+    if mode != "balanced":
+        raise TrialFailed(f"class_weight must be none or balanced, got {mode!r}")
+    from sklearn.utils.class_weight import compute_class_weight
+
+    classes = np.unique(y)
+    return dict(zip(classes.tolist(), compute_class_weight("balanced", classes=classes, y=y)))
+
+
+def keep_best_epoch(keras, patience: int | None):
+    """One callback for early stopping and the best-epoch checkpoint: tracks the lowest
+    validation loss, stops after `patience` epochs without improvement (never if None), and
+    always restores the best epoch's weights at the end (Keras's EarlyStopping restores them
+    only when it stopped early)."""
+
+    class KeepBestEpoch(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best, self.best_epoch, self.weights, self.wait = math.inf, 0, None, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get("val_loss", math.inf)
+            if value < self.best:
+                self.best, self.best_epoch, self.wait = value, epoch + 1, 0
+                self.weights = self.model.get_weights()
+                return
+            self.wait += 1
+            if patience and self.wait >= patience:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if self.weights is not None:
+                self.model.set_weights(self.weights)
+
+    return KeepBestEpoch()
+
+
 def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
-              on_epoch: Callable[[int, int, dict[str, float]], None] | None = None) -> TrialResult:
+              on_epoch: EpochCallback | None = None) -> TrialResult:
     """Train one model and score it on the validation split.
 
     Args:
         params: the tuned and fixed hyperparameters (learning_rate, dropout_rate, lstm_units,
-            neurons_dense, num_epochs, batch_size, embedding_size for the seed's LSTM).
+            neurons_dense, num_epochs, batch_size, embedding_size for the seed's LSTM; the
+            training options above).
         data: vectorized splits from `data.prepare`.
         seed: seeds Python, NumPy and the backend; the same seed and data give bit-identical
             metrics.
@@ -63,32 +116,112 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     epochs, batch_size = int(params["num_epochs"]), int(params["batch_size"])
     if epochs < 1 or batch_size < 1:
         raise TrialFailed(f"num_epochs and batch_size must be >= 1 (got {epochs}, {batch_size})")
+    weights = class_weights(data.y_train, str(params.get("class_weight", "none")))
     try:
         model = build_model(family, params, len(data.vocabulary), data.sequence_length,
                             len(data.class_names))
     except ValueError as err:
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    best_epoch = keep_best_epoch(keras, int(params.get("early_stopping_patience", 0)) or None)
+    callbacks = [keras.callbacks.TerminateOnNaN(), best_epoch]
     if on_epoch:
         callbacks.append(keras.callbacks.LambdaCallback(
             on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, epochs, dict(logs or {}))))
     fit = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                     epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                    callbacks=callbacks)
+                    callbacks=callbacks, class_weight=weights)
     fitted = time.perf_counter()
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-    if any(math.isnan(v) for v in history.get("loss", [])) or len(history.get("loss", [])) < epochs:
+    losses = history.get("loss", [])
+    if not losses or any(math.isnan(v) for v in losses):
         raise TrialFailed("the training loss became NaN")
     val_proba = model.predict(data.x_val, batch_size=max(batch_size, 1024), verbose=0)
     metrics = {f"val_{k}": v for k, v in classification_metrics(data.y_val, val_proba).items()}
-    metrics["val_loss"] = history["val_loss"][-1]
+    metrics["val_loss"] = history["val_loss"][best_epoch.best_epoch - 1]
+    metrics["best_epoch"], metrics["epochs_run"] = best_epoch.best_epoch, len(losses)
     done = time.perf_counter()
     timings = {
         "build_s": built - start, "fit_s": fitted - built, "evaluate_s": done - fitted,
         "total_s": done - start,
-        "samples_per_s": len(data.y_train) * epochs / max(fitted - built, 1e-9),
+        "samples_per_s": len(data.y_train) * len(losses) / max(fitted - built, 1e-9),
     }
     return TrialResult(dict(params), seed, metrics, history, timings,
-                       np.asarray(val_proba).reshape(len(data.y_val), -1).squeeze(-1)
-                       if len(data.class_names) == 2 else np.asarray(val_proba), model)
+                       _squeeze(val_proba, data), model)
+
+
+def _squeeze(proba, data: PreparedData) -> np.ndarray:
+    proba = np.asarray(proba)
+    return proba.reshape(len(proba), -1).squeeze(-1) if len(data.class_names) == 2 else proba
+
+
+# ---- the noise-aware objective ---------------------------------------------------------------
+
+
+@dataclass
+class ObjectiveResult:
+    """A trial repeated over folds and/or seeds ("units"): mean, spread and the units."""
+
+    units: list[TrialResult]
+    unit_names: list[str]  # "fold 1", "seed 8", "fold 2 seed 8", ...
+    val_true: np.ndarray  # the labels `val_proba` refers to (held-out rows of every unit)
+    val_proba: np.ndarray  # out-of-fold probabilities (folds) or the seeds' mean (replicates)
+    model: Any = field(default=None, repr=False)  # the units' models averaged: one Keras model
+
+    @property
+    def mean(self) -> dict[str, float]:
+        return {k: statistics.fmean(u.metrics[k] for u in self.units)
+                for k in self.units[0].metrics}
+
+    def sd(self, metric: str) -> float:
+        values = [u.metrics[metric] for u in self.units]
+        return statistics.stdev(values) if len(values) > 1 else 0.0
+
+    def sem(self, metric: str) -> float:
+        """Standard error of the mean over units: sd / sqrt(K); what Ax is told as noise."""
+        return self.sd(metric) / math.sqrt(len(self.units))
+
+    @property
+    def timings(self) -> dict[str, float]:
+        total = {k: sum(u.timings[k] for u in self.units) for k in self.units[0].timings}
+        total["samples_per_s"] = statistics.fmean(u.timings["samples_per_s"] for u in self.units)
+        return total
+
+
+def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
+                  folds: int = 1, replicates: int = 1, on_epoch: EpochCallback | None = None,
+                  on_unit: Callable[[int, str, TrialResult], None] | None = None
+                  ) -> ObjectiveResult:
+    """`run_trial` over K grouped folds of train + validation (folds > 1) and/or R seeds
+    (seed, seed + 1, ...). With folds = replicates = 1 it is one `run_trial` on the fixed split.
+    `on_unit(i, name, result)` is called after each unit (logging per fold or seed)."""
+    views = cross_validation_folds(data, folds, seed) if folds > 1 else [data]
+    units, names, truths, probas = [], [], [], []
+    for f, view in enumerate(views, start=1):
+        for r in range(replicates):
+            name = " ".join(filter(None, [f"fold {f}" if folds > 1 else "",
+                                          f"seed {seed + r}" if replicates > 1 else ""]))
+            result = run_trial(params, view, seed + r, family, on_epoch)
+            units.append(result)
+            names.append(name or f"seed {seed}")
+            if on_unit:
+                on_unit(len(units), names[-1], result)
+        fold_units = units[-replicates:]
+        truths.append(view.y_val)
+        probas.append(np.mean([u.val_proba for u in fold_units], axis=0))
+    return ObjectiveResult(units, names, np.concatenate(truths), np.concatenate(probas),
+                           average_models([u.model for u in units]))
+
+
+def average_models(models: list[Any]):
+    """One Keras model whose output is the mean of `models`' outputs (saved and loaded as one
+    .keras file); the model itself when there is one."""
+    if len(models) == 1:
+        return models[0]
+    import keras
+
+    inputs = keras.Input(shape=models[0].input_shape[1:], dtype="int32")
+    for i, model in enumerate(models):
+        model.name = f"member_{i}"  # names must be unique inside the outer model
+    return keras.Model(inputs, keras.layers.Average()([m(inputs) for m in models]),
+                       name="average_of_" + str(len(models)))

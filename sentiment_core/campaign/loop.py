@@ -36,7 +36,7 @@ from ..evaluation import (
     seed_rows,
     table5,
 )
-from ..trial import TrialResult
+from ..trial import ObjectiveResult, TrialResult
 from .executors import Executor, InlineExecutor
 from .search import Search
 from .store import Store
@@ -106,6 +106,8 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
             tags={"experiment_file": experiment.path, "search_space": experiment.space.path,
                   "objective": objective.metric, "direction": objective.direction,
                   "strategy": experiment.optimizer.strategy, "n_trials": trials,
+                  "objective_folds": objective.folds,
+                  "objective_replicates": objective.replicates,
                   "data_fingerprint": data.fingerprint, "git_commit": commit,
                   "repro_cmd": f"sentiment-hpo reproduce {name}"},
             params={"seed": experiment.seed, "family": experiment.model.family,
@@ -140,9 +142,40 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
         raise
     rows = tracker.trial_rows(parent_id)
     best = best_row(rows, objective.metric, objective.direction)
+    if best is not None:
+        score_winner_on_test(tracker, parent_id, best, data, progress)
+    predicted = search.predicted_best()
+    if predicted is not None:
+        tracker.set_tags(parent_id, {"ax_predicted_best_trial": predicted[0],
+                                     "ax_predicted_best_value": predicted[1]})
     tracker.end_run(parent_id, "FINISHED")
     return CampaignSummary(name, parent_id, loop.completed, loop.failed, best,
                            format_table(loop.table(rows)), time.perf_counter() - start)
+
+
+def score_winner_on_test(tracker: Tracker, parent_id: str, best: dict[str, Any],
+                         data: PreparedData, progress: Callable[[str], None]) -> None:
+    """Score the campaign's chosen winner on the test split, once, and record it on the parent
+    run. Chosen on validation before this; nothing is chosen by test score after it."""
+    parent_tags = tracker.client.get_run(parent_id).data.tags
+    if parent_tags.get("test_scored_run_id") == best["run_id"]:
+        return
+    classifier = tracker.load_classifier(best["run_id"])
+    if classifier is None:
+        return
+    proba = classifier.predict_ids(data.x_test)
+    metrics = flat_metrics(evaluation(data.y_test, proba, data.class_names), "test_")
+    if len(data.class_names) == 2:
+        metrics.update(flat_metrics(evaluation(data.y_test, proba, data.class_names,
+                                               classifier.threshold), "test_at_opt_"))
+    tracker.log_metrics(parent_id, metrics)
+    tracker.log_metrics(best["run_id"], metrics)
+    index = best["tags"]["ax_trial_index"]
+    tracker.set_tags(parent_id, {"test_scored_run_id": best["run_id"],
+                                 "test_scored_trial": index})
+    tracker.set_tags(best["run_id"], {"test_evaluated": "winner"})
+    progress(f"winner trial {index} on the held-out test split (scored once): "
+             f"macro F1 {metrics['test_macro_f1']:.4f}, ROC AUC {metrics['test_roc_auc']:.4f}")
 
 
 def _check_seed_table_fits(experiment: ExperimentConfig) -> None:
@@ -241,16 +274,28 @@ class TrialLoop:
         self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed, "
                       f"1 running] trial {index} ({generation}) started: {shown}")
 
-        def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
-            self.tracker.log_epoch(run_id, epoch, logs)
-            self.progress(f"  trial {index} epoch {epoch}/{epochs}  loss {logs.get('loss', 0):.4f}"
-                          f"  val_loss {logs.get('val_loss', 0):.4f}")
+        units = exp.objective.folds * exp.objective.replicates
+        done_epochs = []  # epochs of finished units: later units' curves continue the steps
 
+        def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+            self.tracker.log_epoch(run_id, sum(done_epochs) + epoch, logs)
+            unit = f" unit {len(done_epochs) + 1}/{units}" if units > 1 else ""
+            self.progress(f"  trial {index}{unit} epoch {epoch}/{epochs}  loss "
+                          f"{logs.get('loss', 0):.4f}  val_loss {logs.get('val_loss', 0):.4f}")
+
+        def on_unit(number: int, name: str, unit: TrialResult) -> None:
+            done_epochs.append(int(unit.metrics["epochs_run"]))
+            if units > 1:  # per-fold / per-seed values, step = unit number
+                self.tracker.log_metrics(run_id, {f"unit_{k}": v for k, v in
+                                                  unit.metrics.items()}, step=number)
+
+        metric = exp.objective.metric
         try:
-            result = self.executor.run(params, self.data, exp.seed, exp.model.family, on_epoch)
-            value = result.metrics[exp.objective.metric]
+            result = self.executor.run(params, self.data, exp.seed, exp.model.family,
+                                       exp.objective, on_epoch, on_unit)
+            value = result.mean[metric]
             if not np.isfinite(value):
-                raise ValueError(f"{exp.objective.metric} is {value}")
+                raise ValueError(f"{metric} is {value}")
         except KeyboardInterrupt:
             self.search.abandon(index)
             self.tracker.set_tags(run_id, {"error": "interrupted by the user"})
@@ -264,34 +309,44 @@ class TrialLoop:
             self.failed += 1
             self.progress(f"trial {index} FAILED: {reason}")
             return
-        self.search.tell(index, {exp.objective.metric: value})
+        # Ax is told the mean and its standard error, so its model treats trials as noisy
+        self.search.tell(index, {metric: (value, result.sem(metric)) if units > 1 else value})
         self._record(run_id, index, result)
         self.completed += 1
 
-    def _record(self, run_id: str, index: int, result: TrialResult) -> None:
+    def _record(self, run_id: str, index: int, result: ObjectiveResult) -> None:
         exp, data = self.experiment, self.data
         metric, direction = exp.objective.metric, exp.objective.direction
-        metrics = {**result.metrics, **validation_details(data, result.val_proba),
+        pooled = len(result.units) > 1  # details of the pooled predictions, beside the means
+        details = validation_details(result.val_true, result.val_proba, data.class_names,
+                                     "pooled_val_" if pooled else "val_")
+        metrics = {**details, **result.mean,
+                   **{f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)},
                    **{f"time_{k}": v for k, v in result.timings.items()},
                    "time_prepare_s": data.prepare_seconds}
-        self.tracker.log_metrics(run_id, metrics, step=len(result.history.get("loss", [])))
+        self.tracker.log_metrics(run_id, metrics, step=sum(
+            len(u.history.get("loss", [])) for u in result.units))
+        self.tracker.set_tags(run_id, {"units": ", ".join(result.unit_names)})
+        where = "out-of-fold" if exp.objective.folds > 1 else "validation"
         figures = {
-            "learning_curves.png": plots.learning_curves(result.history, f"trial {index}"),
+            "learning_curves.png": plots.learning_curves(result.units[0].history,
+                                                         f"trial {index}, {result.unit_names[0]}"),
             "confusion_matrix.png": plots.confusion_matrix(
-                data.y_val, predictions(result.val_proba), data.class_names,
-                f"trial {index}, validation"),
-            "roc.png": plots.roc(data.y_val, result.val_proba, data.class_names,
-                                 f"trial {index}, validation")}
+                result.val_true, predictions(result.val_proba), data.class_names,
+                f"trial {index}, {where}"),
+            "roc.png": plots.roc(result.val_true, result.val_proba, data.class_names,
+                                 f"trial {index}, {where}")}
         self.tracker.log_files(run_id, figures=figures)
         for figure in figures.values():
             plots.close(figure)
-        value = result.metrics[metric]
+        value = result.mean[metric]
         if self.best is None or (value > self.best[1] if direction == "maximize"
                                  else value < self.best[1]):
             # log the model of each new best, so the campaign's best always has one
             self.best = (run_id, value, index)
+            threshold = details.get(("pooled_val_" if pooled else "val_") + "opt_threshold", 0.5)
             classifier = TextClassifier(result.model, data.vocabulary, exp.cleaning,
-                                        data.sequence_length, data.class_names)
+                                        data.sequence_length, data.class_names, threshold)
             self.tracker.log_classifier(run_id, classifier)
             self.tracker.set_tags(self.parent_id, {
                 "best_run_id": run_id, "best_trial_index": index, f"best_{metric}": value})
@@ -319,15 +374,16 @@ class TrialLoop:
                       f"{best}; ETA {eta / 60:.1f} min")
 
 
-def validation_details(data: PreparedData, proba: np.ndarray) -> dict[str, float]:
+def validation_details(y_true: np.ndarray, proba: np.ndarray, class_names: list[str],
+                       prefix: str = "val_") -> dict[str, float]:
     """Per-class validation scores at 0.5 and, for binary models, at the validation-optimal
-    threshold (`val_at_opt_*`, with `val_opt_threshold`)."""
-    out = flat_metrics(evaluation(data.y_val, proba, data.class_names), "val_")
-    if len(data.class_names) == 2:
-        threshold = optimal_threshold(data.y_val, proba)
-        out["val_opt_threshold"] = threshold
-        out.update(flat_metrics(evaluation(data.y_val, proba, data.class_names, threshold),
-                                "val_at_opt_"))
+    threshold (`val_at_opt_*`, with `val_opt_threshold`; other prefixes alike)."""
+    out = flat_metrics(evaluation(y_true, proba, class_names), prefix)
+    if len(class_names) == 2:
+        threshold = optimal_threshold(y_true, proba)
+        out[f"{prefix}opt_threshold"] = threshold
+        out.update(flat_metrics(evaluation(y_true, proba, class_names, threshold),
+                                prefix.replace("val_", "val_at_opt_")))
     return out
 
 

@@ -21,7 +21,7 @@ from ..data import prepare
 from ..errors import InputError
 from ..evaluation import best_row, classification_metrics
 from ..experiments import experiment_from_dict
-from ..trial import run_trial
+from ..trial import run_objective
 from .loop import git_commit
 from .store import Store
 
@@ -37,6 +37,7 @@ class Reproduction:
     reproduced: float
     seed: int
     recorded_commit: str
+    spread: float = 0.0  # sd over the objective's folds / seeds (0 with one run per trial)
     other_seeds: dict[int, float] = field(default_factory=dict)
     test_metrics: dict[str, float] = field(default_factory=dict)
 
@@ -50,6 +51,8 @@ class Reproduction:
                f"  reproduced {self.metric} = {self.reproduced!r}  (seed {self.seed}: "
                + ("identical)" if self.identical else
                   f"DIFFERS by {self.reproduced - self.stored:+.3g})")]
+        if self.spread:
+            out.append(f"  spread over the objective's folds / seeds: sd {self.spread:.4f}")
         if self.other_seeds:
             values = list(self.other_seeds.values())
             spread = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -59,6 +62,10 @@ class Reproduction:
         if self.test_metrics:
             out.append("  held-out test split (scored once): " + "  ".join(
                 f"{k} {v:.4f}" for k, v in self.test_metrics.items()))
+            test_value = self.test_metrics.get(f"test_{self.metric.removeprefix('val_')}")
+            if test_value is not None:
+                out.append(f"  validation -> test: {self.metric} {self.reproduced:.4f} -> "
+                           f"{test_value:.4f} ({test_value - self.reproduced:+.4f})")
         out.append(f"  logged as run {self.run_id}")
         return out
 
@@ -77,7 +84,10 @@ def pick_run(rows: list[dict[str, Any]], trial: str, metric: str, direction: str
 
 
 def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seeds: int = 0,
-                    progress: Callable[[str], None] = print) -> Reproduction:
+                    progress: Callable[[str], None] = print,
+                    score_test: bool | None = None) -> Reproduction:
+    """Retrain a trial; `score_test` None scores the test split only for the campaign's chosen
+    winner; True scores any trial there (tagged `test_scored=explicit`), False never."""
     tracker = store.tracker()
     parent = tracker.find_campaign(campaign)
     if parent is None:
@@ -92,25 +102,36 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
         raise InputError(source_label, "data_fingerprint", f"recorded {recorded['data_fingerprint']}, "
                                                     f"today's data give {data.fingerprint}")
     params, seed = recorded["params"], int(recorded["seed"])
+    winner = source["run_id"] == parent.data.tags.get("best_run_id")
+    if score_test and not winner:
+        progress("scoring a trial other than the campaign's winner on test (--score-test): "
+                 "tagged test_scored=explicit; never choose a model by it")
+    score_test = winner if score_test is None else score_test
+    objective = experiment.objective
     progress(f"retraining trial {source['tags']['ax_trial_index']} with seed {seed}")
-    result = run_trial(params, data, seed, experiment.model.family)
+    family = experiment.model.family
+    result = run_objective(params, data, seed, family, objective.folds, objective.replicates)
     run_id = tracker.start_trial(parent.info.run_id, f"reproduce-{source['run_name']}", params, {
         "campaign": campaign, "source": "reproduce", "reproduces": source["run_id"],
         "ax_trial_index": source["tags"]["ax_trial_index"], "seed": seed,
         "data_fingerprint": data.fingerprint, "git_commit": git_commit(),
-        "recorded_git_commit": recorded.get("git_commit", "")})
+        "recorded_git_commit": recorded.get("git_commit", ""),
+        "test_scored": ("winner" if winner else "explicit") if score_test else "no"})
     report = Reproduction(campaign, source["run_id"], run_id,
                           int(source["tags"]["ax_trial_index"]), metric,
-                          float(source["metrics"][metric]), float(result.metrics[metric]), seed,
-                          recorded.get("git_commit", ""))
-    for other in range(seed + 1, seed + 1 + extra_seeds):
+                          float(source["metrics"][metric]), float(result.mean[metric]), seed,
+                          recorded.get("git_commit", ""), result.sd(metric))
+    units = objective.replicates
+    for k in range(1, extra_seeds + 1):
+        other = seed + k * units  # the objective uses seeds seed .. seed + units - 1
         progress(f"retraining with seed {other}")
-        report.other_seeds[other] = float(run_trial(params, data, other,
-                                                    experiment.model.family).metrics[metric])
-    test_proba = result.model.predict(data.x_test, batch_size=1024, verbose=0)
-    report.test_metrics = {f"test_{k}": v for k, v in
-                           classification_metrics(data.y_test, test_proba).items()}
-    logged = {**result.metrics, f"stored_{metric}": report.stored, **report.test_metrics}
+        report.other_seeds[other] = run_objective(params, data, other, family, objective.folds,
+                                                  units).mean[metric]
+    if score_test:
+        test_proba = result.model.predict(data.x_test, batch_size=1024, verbose=0)
+        report.test_metrics = {f"test_{k}": v for k, v in
+                               classification_metrics(data.y_test, test_proba).items()}
+    logged = {**result.mean, f"stored_{metric}": report.stored, **report.test_metrics}
     if report.other_seeds:
         values = list(report.other_seeds.values())
         logged[f"seeds_mean_{metric}"] = statistics.mean(values)

@@ -112,7 +112,9 @@ class Search:
     def ask(self, count: int = 1) -> dict[int, dict[str, Any]]:
         return {i: dict(p) for i, p in self.client.get_next_trials(max_trials=count).items()}
 
-    def tell(self, index: int, metrics: dict[str, float]) -> None:
+    def tell(self, index: int, metrics: dict[str, float | tuple[float, float]]) -> None:
+        """Complete a trial with its values: a float, or (mean, standard error) for a noisy
+        objective."""
         self.client.complete_trial(trial_index=index, raw_data=dict(metrics))
 
     def fail(self, index: int, reason: str) -> None:
@@ -153,6 +155,17 @@ class Search:
                                                                            "STAGED")]
 
     # ---- analyses ------------------------------------------------------------------------
+
+    def predicted_best(self) -> tuple[int, float | None] | None:
+        """The trial Ax's model predicts is best, with its predicted objective mean (the
+        observed best where no model is fitted); None when there is nothing to ask."""
+        try:
+            _, outcome, index, _ = self.client.get_best_parameterization(
+                use_model_predictions=True)
+        except Exception:  # noqa: BLE001 - no completed trial with data yet
+            return None
+        value = next(iter(outcome.values()), None) if outcome else None
+        return index, (value[0] if isinstance(value, tuple) else value)
 
     def sensitivity(self, metric: str) -> dict[str, float] | None:
         """Ax's GP-based total-order Sobol sensitivity of `metric` to each parameter, signed by

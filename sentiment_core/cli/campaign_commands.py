@@ -165,10 +165,15 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
               help="Which trial: the best, or an Ax trial index.")
 @click.option("--seeds", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also retrain with K other seeds and print mean ± std.")
+@click.option("--score-test", is_flag=True,
+              help="Score this trial on the test split even if it is not the campaign's "
+                   "winner (tagged test_scored=explicit; never pick a model by it).")
 @pass_store
-def reproduce(store: Store, name: str, trial: str, seeds: int) -> None:
-    """Retrain a trial of campaign NAME from what MLflow recorded; compare; score on test."""
+def reproduce(store: Store, name: str, trial: str, seeds: int, score_test: bool) -> None:
+    """Retrain a trial of campaign NAME from what MLflow recorded; compare; score the winner
+    on test."""
     from ..campaign import reproduce_trial
 
-    report = reproduce_trial(store, name, trial, seeds, progress=say)
+    report = reproduce_trial(store, name, trial, seeds, progress=say,
+                             score_test=True if score_test else None)
     click.echo("\n".join(report.lines()))

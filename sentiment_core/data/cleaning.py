@@ -10,6 +10,10 @@ import html
 import re
 from collections.abc import Callable, Iterable
 
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -58,3 +62,22 @@ _normalize = make_cleaner(["html_entities", "rt_marker", "urls", "mentions", "ha
 def duplicate_key(text: str) -> str:
     """A key equal for a tweet and its retweets/near copies, whatever cleaning the experiment uses."""
     return _normalize(text)
+
+
+def duplicate_groups(texts: Iterable[str], cleaned: Iterable[str]) -> np.ndarray:
+    """Group id per row: rows are one group when their raw texts share a duplicate key (a tweet
+    and its retweets) OR their cleaned texts normalize alike (the model would see the same input:
+    "soooo good" and "sooo good" after repeated_chars), transitively."""
+    keys = [f"raw:{duplicate_key(t)}" for t in texts]
+    seen = [f"clean:{_normalize(c)}" for c in cleaned]
+    if len(keys) != len(seen):
+        raise ValueError("texts and cleaned texts differ in length")
+    ids = {k: i for i, k in enumerate(dict.fromkeys(keys + seen))}
+    rows = np.arange(len(keys))
+    # a bipartite graph row -> key; its connected components are the groups
+    edges = np.concatenate([[ids[k] for k in keys], [ids[k] for k in seen]]).astype(np.int64)
+    n = len(keys) + len(ids)
+    graph = coo_matrix((np.ones(2 * len(keys)), (np.concatenate([rows, rows]),
+                                                len(keys) + edges)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    return np.unique(component[:len(keys)], return_inverse=True)[1]

@@ -9,6 +9,7 @@ the vectorization, so no trial and no later campaign tokenizes the same data twi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -21,12 +22,12 @@ import pandas as pd
 from ..config import ExperimentConfig, to_dict
 from ..errors import InputError
 from . import labeling
-from .cleaning import duplicate_key, make_cleaner
+from .cleaning import duplicate_groups, make_cleaner
 from .readers import read_csv, resolve_dataset
 from .registry import sha256_of
-from .splits import leak_free_split
+from .splits import grouped_folds, leak_free_split
 
-CACHE_VERSION = 1  # bump when the prepared arrays change meaning
+CACHE_VERSION = 2  # bump when the prepared arrays change meaning
 
 
 @dataclass
@@ -52,6 +53,7 @@ class PreparedData:
     class_names: list[str]
     fingerprint: str
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # file row numbers per split
+    keys: dict[str, np.ndarray] = field(default_factory=dict)  # duplicate-group id per row
     prepare_seconds: float = 0.0
     from_cache: bool = False
 
@@ -83,8 +85,8 @@ def load_labeled(experiment: ExperimentConfig, directory: Path) -> Labeled:
     label = labeling.class_ids(sentiments, labels_cfg.classes)
     frame = pd.DataFrame({
         "row": np.arange(len(raw)), "text": texts, "clean": clean,
-        "key": [duplicate_key(t) for t in texts] if experiment.split.group_duplicates
-        else [str(i) for i in range(len(raw))],
+        "key": duplicate_groups(texts, clean) if experiment.split.group_duplicates
+        else np.arange(len(raw)),
         "label": label,
         "group": raw[dataset.group_column] if dataset.group_column else "",
     })
@@ -154,14 +156,33 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
                          "leaves no token in the vocabulary")
     x = vectorize(frame["clean"].tolist(), vocabulary, v.sequence_length)
     y = frame["label"].to_numpy()
-    rows = frame["row"].to_numpy()
+    rows, groups = frame["row"].to_numpy(), frame["key"].to_numpy()
     data = PreparedData(
         x[train], y[train], x[val], y[val], x[test], y[test], vocabulary, labeled.class_names,
-        key, rows={"train": rows[train], "val": rows[val], "test": rows[test]})
+        key, rows={"train": rows[train], "val": rows[val], "test": rows[test]},
+        keys={"train": groups[train], "val": groups[val], "test": groups[test]})
     if cached:
         _save_cache(cached, data)
     data.prepare_seconds = time.perf_counter() - start
     return data
+
+
+def cross_validation_folds(data: PreparedData, k: int, seed: int) -> list[PreparedData]:
+    """K views of train + validation for a cross-validated objective: each fold fits on K-1
+    parts and validates on the held-out part. Duplicate groups never cross a fold; the test
+    split is carried along untouched and never joins a fold."""
+    x = np.concatenate([data.x_train, data.x_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    rows = np.concatenate([data.rows["train"], data.rows["val"]])
+    keys = np.concatenate([data.keys["train"], data.keys["val"]])
+    try:
+        parts = grouped_folds(keys, y, k, seed)
+    except ValueError as err:
+        raise InputError("objective.folds", str(k), f"cannot make {k} folds: {err}") from None
+    return [dataclasses.replace(
+        data, x_train=x[fit], y_train=y[fit], x_val=x[held], y_val=y[held],
+        rows={**data.rows, "train": rows[fit], "val": rows[held]},
+        keys={**data.keys, "train": keys[fit], "val": keys[held]}) for fit, held in parts]
 
 
 def _save_cache(path: Path, data: PreparedData) -> None:
@@ -171,7 +192,8 @@ def _save_cache(path: Path, data: PreparedData) -> None:
         partial, x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val,
         x_test=data.x_test, y_test=data.y_test, vocabulary=np.array(data.vocabulary, dtype=str),
         class_names=np.array(data.class_names, dtype=str), rows_train=data.rows["train"],
-        rows_val=data.rows["val"], rows_test=data.rows["test"])
+        rows_val=data.rows["val"], rows_test=data.rows["test"],
+        **{f"keys_{s}": data.keys[s] for s in ("train", "val", "test")})
     partial.replace(path)
 
 
@@ -180,4 +202,5 @@ def _load_cache(path: Path, key: str) -> PreparedData:
         return PreparedData(
             z["x_train"], z["y_train"], z["x_val"], z["y_val"], z["x_test"], z["y_test"],
             z["vocabulary"].tolist(), z["class_names"].tolist(), key,
-            rows={s: z[f"rows_{s}"] for s in ("train", "val", "test")}, from_cache=True)
+            rows={s: z[f"rows_{s}"] for s in ("train", "val", "test")},
+            keys={s: z[f"keys_{s}"] for s in ("train", "val", "test")}, from_cache=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 
 def leak_free_split(keys: list[str], labels: np.ndarray, validation: float, test: float,
@@ -26,3 +26,11 @@ def leak_free_split(keys: list[str], labels: np.ndarray, validation: float, test
     rows = [np.flatnonzero(np.isin(group_of_row, g)) for g in (train_groups, val_groups,
                                                                   test_groups)]
     return rows[0], rows[1], rows[2]
+
+
+def grouped_folds(keys: np.ndarray, labels: np.ndarray, k: int,
+                  seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K (fit rows, held-out rows) pairs, stratified by label; a duplicate group never sits on
+    both sides of a fold."""
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(fit, held) for fit, held in splitter.split(np.zeros(len(labels)), labels, keys)]

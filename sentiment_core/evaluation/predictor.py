@@ -25,8 +25,11 @@ class TextClassifier:
         self._clean = make_cleaner(self.cleaning)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        ids = vectorize([self._clean(str(t)) for t in texts], self.vocabulary,
-                        self.sequence_length)
+        return self.predict_ids(vectorize([self._clean(str(t)) for t in texts], self.vocabulary,
+                                          self.sequence_length))
+
+    def predict_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Probabilities for already vectorized rows (a prepared split)."""
         proba = np.asarray(self.model.predict(ids, batch_size=1024, verbose=0))
         return proba.reshape(-1) if len(self.class_names) == 2 else proba
 
@@ -56,6 +59,6 @@ class TextClassifier:
         import keras
 
         meta = json.loads((Path(directory) / "text.json").read_text())
-        model = keras.saving.load_model(Path(directory) / "model.keras")
+        model = keras.saving.load_model(Path(directory) / "model.keras", safe_mode=True)
         return cls(model, meta["vocabulary"], meta["cleaning"], meta["sequence_length"],
                    meta["class_names"], meta.get("threshold", 0.5))

@@ -53,6 +53,9 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
         record = {
             "best": "*" if best is not None and r["run_id"] == best["run_id"] else "",
             metric: r["metrics"].get(metric),
+            # spread over folds / seeds of a noise-aware objective (absent: one run per trial)
+            "± sd": r["metrics"].get(f"{metric}_sd"),
+            "best_epoch": r["metrics"].get("best_epoch"),
             "trial_index": int(r["tags"].get("ax_trial_index", -1)),
             "arm_name": r["tags"].get("arm_name", ""),
             **{p: _number(r["params"].get(p)) for p in params},
@@ -66,6 +69,9 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
     frame = pd.DataFrame(records)
     if frame.empty:
         return frame
+    for optional in ("± sd", "best_epoch"):
+        if frame[optional].isna().all():
+            frame = frame.drop(columns=optional)
     return frame.sort_values("trial_index").reset_index(drop=True)
 
 
@@ -76,8 +82,11 @@ def format_table(frame: pd.DataFrame, fmt: str = "text") -> str:
         return frame.to_csv(index=False)
     shown = frame.astype(object).where(frame.notna(), "")
     for column in shown.columns:
-        if column.startswith(("val_", "paper_")) or column in ("learning_rate", "dropout_rate"):
+        if column.startswith(("val_", "paper_")) or column in ("learning_rate", "dropout_rate",
+                                                                "± sd"):
             shown[column] = [f"{v:.6f}" if isinstance(v, float) else v for v in shown[column]]
+        elif column == "best_epoch":
+            shown[column] = [int(v) if isinstance(v, float) else v for v in shown[column]]
     if fmt == "markdown":
         return shown.to_markdown(index=False)
     return shown.to_string(index=False)
