@@ -12,9 +12,11 @@ imports Ax or MLflow; campaigns and tracking wrap them from outside. The test sp
 touched here.
 
 Training options read from the parameters (fixed or tuned in the search space):
-`class_weight` (none | balanced), `early_stopping_patience` (epochs without a better validation
-loss before stopping; 0 or absent: run every epoch). The weights of the best validation-loss
-epoch are always restored, so `num_epochs` is a maximum and `best_epoch` records what was used.
+`class_weight` (none | balanced; the validation loss is weighted alike),
+`early_stopping_patience` (epochs without a better monitored value before stopping; 0 or
+absent: run every epoch) and `early_stopping_monitor` (val_loss, or a validation score such as
+val_macro_f1). The best epoch's weights are always restored, so `num_epochs` is a maximum and
+`best_epoch` records what was used.
 """
 
 from __future__ import annotations
@@ -63,18 +65,28 @@ def class_weights(y: np.ndarray, mode: str) -> dict[int, float] | None:
     return dict(zip(classes.tolist(), compute_class_weight("balanced", classes=classes, y=y)))
 
 
-def keep_best_epoch(keras, patience: int | None):
-    """One callback for early stopping and the best-epoch checkpoint: tracks the lowest
-    validation loss, stops after `patience` epochs without improvement (never if None), and
-    always restores the best epoch's weights at the end (Keras's EarlyStopping restores them
-    only when it stopped early)."""
+def keep_best_epoch(keras, patience: int | None, monitor: str = "val_loss",
+                    data: PreparedData | None = None):
+    """One callback for early stopping and the best-epoch checkpoint: tracks the best value of
+    `monitor` — the validation loss, or a validation score from `classification_metrics`
+    (`val_macro_f1`, `val_roc_auc`, ...: computed on `data`'s validation split each epoch, a
+    judge that matches the objective) — stops after `patience` epochs without improvement
+    (never if None), and always restores the best epoch's weights at the end (Keras's
+    EarlyStopping restores them only when it stopped early)."""
+    sign = 1.0 if monitor.endswith("loss") else -1.0  # lower is better after the sign
+
+    def current(model, logs) -> float:
+        if monitor in logs:
+            return sign * logs[monitor]
+        proba = model.predict(data.x_val, batch_size=2048, verbose=0)
+        return sign * classification_metrics(data.y_val, proba)[monitor.removeprefix("val_")]
 
     class KeepBestEpoch(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             self.best, self.best_epoch, self.weights, self.wait = math.inf, 0, None, 0
 
         def on_epoch_end(self, epoch, logs=None):
-            value = (logs or {}).get("val_loss", math.inf)
+            value = current(self.model, logs or {})
             if value < self.best:
                 self.best, self.best_epoch, self.wait = value, epoch + 1, 0
                 self.weights = self.model.get_weights()
@@ -123,12 +135,16 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     except ValueError as err:
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()
-    best_epoch = keep_best_epoch(keras, int(params.get("early_stopping_patience", 0)) or None)
+    best_epoch = keep_best_epoch(keras, int(params.get("early_stopping_patience", 0)) or None,
+                                 str(params.get("early_stopping_monitor", "val_loss")), data)
     callbacks = [keras.callbacks.TerminateOnNaN(), best_epoch]
     if on_epoch:
         callbacks.append(keras.callbacks.LambdaCallback(
             on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, epochs, dict(logs or {}))))
-    fit = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+    validation = (data.x_val, data.y_val)
+    if weights:  # the validation loss (early stopping's judge) weighs classes as training does
+        validation += (np.vectorize(weights.get)(data.y_val).astype("float32"),)
+    fit = model.fit(data.x_train, data.y_train, validation_data=validation,
                     epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                     callbacks=callbacks, class_weight=weights)
     fitted = time.perf_counter()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ import yaml
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).parent / "sentiment-hpo")  # the installed console script
 POSITIVE = ["great", "love", "win", "strong", "honest", "best"]
 NEGATIVE = ["bad", "hate", "lose", "weak", "liar", "worst"]
 FILLER = ["debate", "tonight", "stage", "question", "answer", "vote", "people", "said", "the",
@@ -81,7 +85,7 @@ def write_experiment(tmp_path: Path, tiny_csv: Path):
 
 @pytest.fixture
 def tiny_experiment(write_experiment):
-    from sentiment_core.config import load_experiment
+    from sentiment_core.experiments import load_experiment
 
     return load_experiment(write_experiment())
 
@@ -102,10 +106,11 @@ def clean_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def finished(tmp_path_factory):
-    """One 4-trial campaign on tiny data, shared by the tests that only read it."""
-    from sentiment_core.campaign import run_campaign
-    from sentiment_core.store import Store
-    from sentiment_core.config import load_experiment
+    """One 4-trial campaign on tiny data, shared by the tests that only read it: a test that
+    adds runs, metrics or artifacts takes `finished_copy` instead, so that every test sees the
+    same 4 trials whatever ran before it."""
+    from sentiment_core.campaign import Store, run_campaign
+    from sentiment_core.experiments import load_experiment
 
     root = tmp_path_factory.mktemp("campaign")
     csv = write_csv(root / "tweets.csv", make_tweets())
@@ -114,3 +119,46 @@ def finished(tmp_path_factory):
     store = Store(root / "store", root)
     summary = run_campaign(experiment, "tiny-4", 4, store, progress=lambda m: None)
     return experiment, store, summary
+
+
+def copy_store(store, dest: Path):
+    """A private copy of `store` at `dest`. MLflow records artifact locations as absolute URIs,
+    so the copy's database is pointed at the copied artifacts: what a test logs to the copy
+    never reaches the original."""
+    from sentiment_core.campaign import Store
+
+    shutil.copytree(store.path, dest)
+    old, new = (store.path / "artifacts").resolve(), (dest / "artifacts").resolve()
+    db = sqlite3.connect(dest / "mlflow.db")
+    try:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            columns = [c[1] for c in db.execute(f"PRAGMA table_info('{table}')")
+                       if any(k in c[2].upper() for k in ("CHAR", "TEXT", "CLOB"))]
+            for column in columns:
+                for before, after in ((old.as_uri(), new.as_uri()), (str(old), str(new))):
+                    db.execute(f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
+                               f'WHERE instr("{column}", ?) > 0', (before, after, before))
+        db.commit()
+    finally:
+        db.close()
+    return Store(dest, store.data_dir, store.tracking_uri)
+
+
+def forget_artifact_locations() -> None:
+    """MLflow caches where each run's (and logged model's) artifacts live, by id alone, for the
+    whole process. A copied store has the same ids at another place, so the cache is emptied
+    whenever a test switches between the original and its copy."""
+    from mlflow.tracking._tracking_service import utils
+
+    getattr(utils, "_artifact_repos_cache", {}).clear()
+
+
+@pytest.fixture
+def finished_copy(finished, tmp_path):
+    """The finished campaign in this test's own copy of the store (a few MB, no training)."""
+    experiment, store, summary = finished
+    copy = copy_store(store, tmp_path / "finished-store")
+    forget_artifact_locations()
+    yield experiment, copy, summary
+    forget_artifact_locations()

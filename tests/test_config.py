@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sentiment_core.config import load_experiment, load_search_space, to_dict
+from sentiment_core.config import to_dict
 from sentiment_core.errors import InputError
+from sentiment_core.experiments import load_experiment, load_search_space
 
 ROOT = Path(__file__).resolve().parents[1]
 

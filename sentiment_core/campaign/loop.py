@@ -320,8 +320,8 @@ class TrialLoop:
         pooled = len(result.units) > 1  # details of the pooled predictions, beside the means
         details = validation_details(result.val_true, result.val_proba, data.class_names,
                                      "pooled_val_" if pooled else "val_")
-        metrics = {**details, **result.mean,
-                   **{f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)},
+        spread = {f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)}
+        metrics = {**details, **result.mean, **(spread if pooled else {}),  # one run: no spread
                    **{f"time_{k}": v for k, v in result.timings.items()},
                    "time_prepare_s": data.prepare_seconds}
         self.tracker.log_metrics(run_id, metrics, step=sum(

@@ -4,7 +4,7 @@ registry: the family registry and `build_model`; recurrent: the LSTM families of
 Knows no optimizer, tracker or data file: a builder gets parameters and shapes.
 """
 
-from . import recurrent  # noqa: F401 - registers its families
+from . import lexical, recurrent  # noqa: F401 - register their families
 from .registry import FAMILIES, build_model, check_family, family
 
 __all__ = ["FAMILIES", "build_model", "check_family", "family"]

@@ -17,6 +17,8 @@ FAMILIES: dict[str, Callable[..., Any]] = {}
 
 
 def family(name: str):
+    """Register a builder `(keras, params, vocab_size)` returning the layers between the token
+    input and the output head, as a list (stacked) or a function of the token tensor."""
     def register(builder):
         FAMILIES[name] = builder
         return builder
@@ -31,8 +33,12 @@ def build_model(family_name: str, params: dict[str, Any], vocab_size: int, seque
     body = FAMILIES[family_name](keras, params, vocab_size)
     head = (keras.layers.Dense(1, activation="sigmoid", name="output") if num_classes == 2
             else keras.layers.Dense(num_classes, activation="softmax", name="output"))
-    model = keras.Sequential([keras.Input(shape=(sequence_length,), dtype="int32"), *body, head],
-                             name=family_name)
+    if callable(body):  # a branching family: a function of the token tensor
+        tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
+        model = keras.Model(tokens, head(body(tokens)), name=family_name)
+    else:  # a stack of layers
+        model = keras.Sequential([keras.Input(shape=(sequence_length,), dtype="int32"), *body,
+                                  head], name=family_name)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=float(params["learning_rate"])),
         loss="binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy",

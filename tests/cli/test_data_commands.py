@@ -1,19 +1,15 @@
+"""`data fetch`, `data inspect` and `train`."""
+
 import hashlib
 
 from click.testing import CliRunner
 
-from sentiment_core import datasets
 from sentiment_core.cli import cli
+from sentiment_core.data import registry as datasets
 
 
 def run(*args, env=None):
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def test_help_everywhere():
-    for command in ([], ["data"], ["data", "fetch"], ["data", "inspect"], ["train"]):
-        result = run(*command, "--help")
-        assert result.exit_code == 0 and "Usage" in result.output
 
 
 def test_inspect_prints_the_eda(write_experiment, tmp_path):
@@ -30,16 +26,6 @@ def test_train_one_epoch(write_experiment, tmp_path):
     assert "val_macro_f1" in result.output and "samples_per_s" in result.output
     assert "lstm_units=3" in result.output
     assert list((tmp_path / "store" / "cache").glob("*.npz"))
-
-
-def test_bad_input_is_one_line_and_exit_2(write_experiment, tmp_path):
-    result = run("--store", str(tmp_path / "store"), "train",
-                 str(write_experiment(split={"validation": -1})))
-    assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0 and "split.validation" in result.output
-    result = run("train", str(write_experiment()), "--param", "lstm_units=many")
-    assert result.exit_code == 2 and "lstm_units" in result.output
-    assert not (tmp_path / "store").exists()
 
 
 def test_fetch_checks_sha256(tmp_path, monkeypatch):

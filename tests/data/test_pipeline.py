@@ -1,11 +1,13 @@
+"""`prepare`: leak-free splits, a train-only vocabulary, the cache, and clear errors for bad
+data."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_core.cleaning import duplicate_key
-from sentiment_core.config import load_experiment
-from sentiment_core.data import load_labeled, prepare
+from sentiment_core.data import duplicate_key, prepare
 from sentiment_core.errors import InputError
+from sentiment_core.experiments import load_experiment
 
 
 def test_splits_are_leak_free_stratified_and_seeded(tiny_experiment, tmp_path):
@@ -43,24 +45,6 @@ def test_cache_reused_and_keyed_by_recipe(write_experiment, tmp_path):
                     tmp_path / "cache")
     assert other.fingerprint != first.fingerprint and not other.from_cache
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
-
-
-def test_weak_labels_from_textblob(write_experiment, tmp_path):
-    exp = load_experiment(write_experiment(labels={"mode": "textblob", "classes": "binary"}))
-    labeled = load_labeled(exp, tmp_path)
-    by_text = dict(zip(labeled.frame["text"], labeled.frame["label"]))
-    assert any("love" in t and y == 1 for t, y in by_text.items())
-    assert any("hate" in t and y == 0 for t, y in by_text.items())
-    assert labeled.counts["dropped_label"] > 0  # polarity 0 rows are dropped
-
-
-def test_vader_labels(write_experiment, tmp_path):
-    exp = load_experiment(write_experiment(labels={"mode": "vader", "classes": "three"}))
-    labeled = load_labeled(exp, tmp_path)
-    assert labeled.class_names == ["negative", "neutral", "positive"]
-    by_text = dict(zip(labeled.frame["text"], labeled.frame["label"]))
-    assert all(y == 2 for t, y in by_text.items() if " love " in f" {t} ")
-    assert all(y == 0 for t, y in by_text.items() if " hate " in f" {t} ")
 
 
 @pytest.mark.parametrize("change, field, words", [

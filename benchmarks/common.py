@@ -1,0 +1,32 @@
+"""What every benchmark writes beside its figures: the machine and versions, and one section of
+benchmarks/RESULTS.md replaced in place."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def machine_line() -> str:
+    packages = ", ".join(f"{p} {version(p)}" for p in ("tensorflow-cpu", "keras", "ax-platform",
+                                                       "mlflow"))
+    return (f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores, Python {platform.python_version()}, {packages}")
+
+
+def write_section(title: str, body: str) -> None:
+    """Replace (or append) the `## title` section of RESULTS.md."""
+    text = RESULTS.read_text() if RESULTS.exists() else (
+        "# Benchmarks\n\nRatios measured side by side in one run on a shared, noisy machine; "
+        "each section names the command that produced it.\n")
+    section = f"## {title}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) \
+        else text.rstrip() + "\n\n" + section
+    RESULTS.write_text(text)
