@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from sentiment_core.campaign import CampaignStopped, run_campaign
-from sentiment_core.store import Store
-from sentiment_core.config import load_experiment
-from sentiment_core.executors import InlineExecutor
-from sentiment_core.search import Search
+from sentiment_core.campaign import Store
+from sentiment_core.experiments import load_experiment
+from sentiment_core.campaign import InlineExecutor
+from sentiment_core.campaign import Search
 from sentiment_core.trial import TrialFailed
 
 from conftest import clean_env, experiment_dict, make_tweets, write_csv
@@ -89,7 +89,7 @@ def test_table_marks_the_best_row(finished):
 
 
 def test_reproduce_gives_the_identical_metric(finished):
-    from sentiment_core.reproduce import reproduce_trial
+    from sentiment_core.campaign import reproduce_trial
 
     _, store, _ = finished
     report = reproduce_trial(store, "tiny-4", "best", extra_seeds=2, progress=lambda m: None)

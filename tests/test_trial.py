@@ -7,7 +7,6 @@ import pytest
 from sentiment_core.data import PreparedData
 from sentiment_core.trial import TrialFailed, run_trial
 
-PACKAGE = Path(__file__).resolve().parents[1] / "sentiment_core"
 
 
 def test_masked_lstm_learns_a_signal_at_the_start_of_short_padded_sequences():
@@ -57,14 +56,3 @@ def test_impossible_parameters_fail_the_trial(tiny_data, tiny_experiment):
     params = {**tiny_experiment.space.defaults(), "lstm_units": 0}
     with pytest.raises(TrialFailed):
         run_trial(params, tiny_data, seed=0)
-
-
-@pytest.mark.parametrize("module", ["trial.py", "models.py", "data.py", "vectorize.py",
-                                    "config.py", "metrics.py"])
-def test_core_modules_import_neither_ax_nor_mlflow(module):
-    tree = ast.parse((PACKAGE / module).read_text())
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-             for a in n.names}
-    names |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
-              if isinstance(n, ast.ImportFrom)}
-    assert not names & {"ax", "mlflow"}
