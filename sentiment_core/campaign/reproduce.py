@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..evaluation import best_row, classification_metrics
 from ..experiments import experiment_from_dict
 from ..trial import run_trial
+from .context import campaign_data_store
 from .loop import git_commit
 from .store import Store
 
@@ -87,6 +88,7 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
     source_label = f"run {source['run_id']}"
     recorded = yaml.safe_load(tracker.read_text(source["run_id"], "config.yaml"))
     experiment = experiment_from_dict(recorded["experiment"], source_label, recorded["search_space"])
+    store = campaign_data_store(store, campaign, parent.data.tags, experiment, progress)
     data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     if data.fingerprint != recorded["data_fingerprint"]:
         raise InputError(source_label, "data_fingerprint", f"recorded {recorded['data_fingerprint']}, "

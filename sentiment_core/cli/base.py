@@ -33,8 +33,12 @@ class _Cli(click.Group):
         except InputError as err:
             click.echo(f"error: {err.line()}", err=True)
             ctx.exit(2)
+        except click.UsageError as err:  # a missing argument, a bad option value: one line
+            where = err.ctx.command_path if err.ctx else ctx.command_path
+            click.echo(f"error: {where}: {err.format_message()}", err=True)
+            ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise  # click's own: usage errors exit 2, ClickException 1, Abort 1
+            raise  # ClickException: a failure, one line, exit 1
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)

@@ -13,7 +13,7 @@ from .cleaning import STEPS, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
 from .labeling import lexicon_scores
 from .pipeline import Labeled, PreparedData, load_labeled, prepare, split_texts
-from .readers import read_user_csv
+from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
 from .splits import leak_free_split
 from .vectorization import build_vocabulary, vectorize
@@ -35,5 +35,6 @@ __all__ = [
     "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData", "build_vocabulary",
     "check_data_names", "data_dir", "duplicate_key", "fetch", "format_summary", "labeling",
     "leak_free_split", "lexicon_scores", "load_labeled", "make_cleaner", "prepare",
-    "read_user_csv", "sha256_of", "split_texts", "summarize", "vectorize",
+    "read_csv", "read_user_csv", "resolve_dataset", "sha256_of", "split_texts", "summarize",
+    "vectorize",
 ]
