@@ -28,7 +28,7 @@ from sentiment_core.strict_yaml import read_yaml
 
 # 120 examples per test keep the fast suite fast; SENTIMENT_HPO_FUZZ_EXAMPLES=2000 digs deeper.
 FUZZ = settings(max_examples=int(os.environ.get("SENTIMENT_HPO_FUZZ_EXAMPLES", "120")),
-                deadline=None,
+                deadline=None, database=None,  # no .hypothesis/ folder in the checkout
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 WORKDIR = Path(tempfile.mkdtemp(prefix="sentiment-hpo-fuzz-"))
 SPACE = yaml.safe_load((ROOT / "tests" / "tiny_space.yaml").read_text())

@@ -194,9 +194,9 @@ def _print_links(api, name: str | None, base: str, store: Store) -> None:
     if page is None:
         raise InputError(store.tracking_uri or str(store.path), "NAME",
                          f"no campaign named {name!r}")
-    click.echo(f"MLflow UI, campaign {name}: {page.trials_url}")
-    click.echo(f"  {page.trials} trials, best {page.metric} first; columns {page.metric}, "
-               + ", ".join(page.parameters))
+    click.echo(f"MLflow UI: {page.trials_url}")
+    click.echo(f"  campaign {name}: {page.trials} trials, best {page.metric} first; columns "
+               f"{page.metric}, " + ", ".join(page.parameters))
     click.echo(f"  the campaign run (Table 5, report, best model): {page.run_url}")
 
 
