@@ -15,6 +15,8 @@ What MLflow 3.17's UI offers for this, read from its JS bundle (mlflow/server/js
   orderByAsc, selectedColumns, ...}; `#/experiments/<id>/runs?viewStateShareKey=<id>` opens it
   (the link MLflow's own "Copy link" gives). Row expansion is not part of a view, so the view
   filters on the campaign's trials, which then list flat instead of under a collapsed parent.
+  The UI then adds the filter and sort to the address, so a reload keeps those but not the
+  columns; "Override saved view" makes the view the browser's own for the experiment.
 - The assistant panel: its state lives in the browser's localStorage
   (`mlflow.assistant.panelOpen`); it opens by itself on the first visit of a browser profile
   to localhost/127.0.0.1 and stays closed once closed. No URL or tag closes it.
