@@ -10,7 +10,7 @@ NAME ?= $(EXP)
 SENTIMENT_HPO_DATA_DIR ?= $(if $(wildcard ../shared/data/*.csv),$(abspath ../shared/data),data)
 export SENTIMENT_HPO_DATA_DIR
 
-.PHONY: help setup demo campaign table ui reproduce train inspect test test-full clean
+.PHONY: help setup demo campaign table ui reproduce train inspect test test-full audit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ campaign: setup ## Run or resume a campaign: make campaign EXP=gop_debate_lstm N
 table: setup ## Print a campaign's Table 5: make table NAME=gop-1
 	$(CLI) table $(NAME)
 
-ui: setup ## Serve the MLflow UI on the store (127.0.0.1:5000): make ui [NAME=gop-1]
+ui: setup ## MLflow UI on a campaign's trials (serves the store on 127.0.0.1:5000): make ui [NAME=gop-1]
 	$(CLI) ui $(NAME)
 
 reproduce: setup ## Retrain a campaign's best trial from MLflow, 3 extra seeds: make reproduce NAME=gop-1
@@ -51,6 +51,9 @@ test: setup ## Fast tests (tiny generated data, 1-epoch trials; real-data checks
 
 test-full: setup ## All tests, slow ones included
 	$(PY) -m pytest -m "slow or not slow"
+
+audit: setup ## Check the installed packages against PyPI's advisories (needs pypi.org): make audit [AUDIT_ARGS=--strict]
+	$(PY) -m pip_audit --skip-editable --progress-spinner off $(AUDIT_ARGS)
 
 clean: ## Remove the store's contents (runs, campaigns, cache), keeping mlruns/.gitkeep
 	find mlruns -mindepth 1 ! -name .gitkeep -delete

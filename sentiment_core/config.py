@@ -10,6 +10,7 @@ layers that own them; `sentiment_core.experiments` loads YAML files and runs eve
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from .errors import InputError
-from .strict_yaml import build
+from .strict_yaml import build, load_yaml_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -186,6 +187,10 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         if sentiment not in (*SENTIMENTS, "drop"):
             raise InputError(where, f"data.label_mapping.{raw}",
                              f"must map to one of {', '.join(SENTIMENTS)}, drop; got {sentiment!r}")
+    if not 0 <= exp.labels.vader_threshold < 1:
+        raise InputError(where, "labels.vader_threshold", "must be in [0, 1)")
+    if exp.data.max_rows is not None and exp.data.max_rows < 1:
+        raise InputError(where, "data.max_rows", "must be at least 1")
     s = exp.split
     for name in ("validation", "test"):
         if not 0 < getattr(s, name) < 1:
@@ -224,6 +229,8 @@ def _check_parameter(spec: ParameterSpec, where: str, dotted: str) -> None:
     if spec.bounds is None or len(spec.bounds) != 2:
         raise InputError(where, f"{dotted}.bounds", "needs [low, high]")
     low, high = spec.bounds
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise InputError(where, f"{dotted}.bounds", f"must be finite numbers (got [{low}, {high}])")
     if low >= high:
         raise InputError(where, f"{dotted}.bounds", f"low must be below high (got [{low}, {high}])")
     if spec.type == "int" and not (float(low).is_integer() and float(high).is_integer()):
@@ -243,24 +250,41 @@ def _default_of(spec: ParameterSpec) -> Any:
     if spec.type == "choice":
         return spec.values[0]
     low, high = spec.bounds
-    middle = (low * high) ** 0.5 if spec.log_scale else (low + high) / 2
+    middle = (math.exp((math.log(low) + math.log(high)) / 2) if spec.log_scale
+              else low / 2 + high / 2)
     return int(round(middle)) if spec.type == "int" else middle
 
 
 def coerce_param(space: SearchSpace, name: str, text: str) -> Any:
-    """Parse a `--param NAME=VALUE` value to the parameter's type."""
+    """Parse a `--param NAME=VALUE` value to the parameter's type (a tuned parameter's, or the
+    type of the fixed value it replaces); only InputError escapes."""
     spec = space.parameters.get(name)
     known = ", ".join([*space.parameters, *space.fixed])
     if spec is None and name not in space.fixed:
         raise InputError("--param", name, f"unknown parameter (known: {known})")
+    kind = spec.type if spec is not None else {bool: "bool", int: "int", float: "float"}.get(
+        type(space.fixed[name]), "any")
+    if kind in ("int", "float"):
+        try:
+            value = int(text) if kind == "int" else float(text)
+        except (ValueError, OverflowError):
+            raise InputError("--param", name, f"expected {'an' if kind == 'int' else 'a'} "
+                                              f"{kind}, got {text!r}") from None
+        if kind == "float" and not math.isfinite(value):
+            raise InputError("--param", name, f"must be a finite number, got {text!r}")
+        return value
     try:
-        if spec is not None and spec.type == "int":
-            return int(text)
-        if spec is not None and spec.type == "float":
-            return float(text)
-        parsed = yaml.safe_load(text)
-    except ValueError:
-        raise InputError("--param", name, f"expected a {spec.type}, got {text!r}") from None
-    if spec is not None and parsed not in spec.values:
-        raise InputError("--param", name, f"must be one of {spec.values}")
+        parsed = load_yaml_text(text) if text.strip() else text
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError):
+        parsed = text  # not YAML: the text as it is
+    if kind == "bool" and not isinstance(parsed, bool):
+        raise InputError("--param", name, f"expected true or false, got {text!r}")
+    if spec is not None:  # a choice: the value of the same type, or the text of a string
+        for candidate in (parsed, text):
+            match = [v for v in spec.values if type(v) is type(candidate) and v == candidate]
+            if match:
+                return match[0]
+        raise InputError("--param", name, f"must be one of {spec.values}, got {text!r}")
+    if isinstance(parsed, (dict, list)) or parsed is None:
+        raise InputError("--param", name, f"expected a single value, got {text!r}")
     return parsed

@@ -9,5 +9,7 @@ class InputError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
+        """One line, whatever the input held (a newline in a column name is shown as \\n)."""
         field = f": {self.field}" if self.field else ""
-        return f"{self.where}{field}: {self.message}"
+        text = f"{self.where}{field}: {self.message}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")

@@ -22,7 +22,7 @@ from .config import (
 )
 from .data import check_data_names
 from .errors import InputError
-from .models import check_family
+from .models import check_family, check_parameters
 from .strict_yaml import read_yaml
 
 
@@ -42,6 +42,7 @@ def load_experiment(name_or_path: str | Path) -> ExperimentConfig:
     path = resolve_experiment_path(str(name_or_path))
     experiment = experiment_from_dict(read_yaml(path), str(path))
     space = load_search_space(_resolve_space_path(experiment.search_space, path), str(path))
+    check_parameters(experiment.model.family, [*space.parameters, *space.fixed], space.path)
     return dataclasses.replace(experiment, path=str(path), space=space)
 
 
@@ -52,8 +53,9 @@ def experiment_from_dict(raw: dict[str, Any], where: str,
     check_data_names(experiment, where)
     check_family(experiment.model.family, where)
     if space is not None:
-        experiment = dataclasses.replace(experiment, path=where,
-                                         space=parse_search_space(space, where))
+        parsed = parse_search_space(space, where)
+        check_parameters(experiment.model.family, [*parsed.parameters, *parsed.fixed], where)
+        experiment = dataclasses.replace(experiment, path=where, space=parsed)
     return experiment
 
 

@@ -1,5 +1,6 @@
-"""Strict, typed conversion of parsed YAML into dataclasses: unknown keys, missing keys and wrong
-types raise InputError naming the file and the dotted field.
+"""Strict YAML: safe loading that refuses repeated keys, and typed conversion of parsed YAML into
+dataclasses: unknown, repeated or missing keys and wrong types raise InputError naming the file
+and the dotted field.
 
     config = build(ExperimentConfig, read_yaml(path), str(path), "")
 """
@@ -17,16 +18,66 @@ import yaml
 from .errors import InputError
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, dotted: str, line: int):
+        self.dotted, self.line = dotted, line
+        super().__init__(f"duplicated key {dotted!r} (line {line})")
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader (plain data only: no Python objects are ever built), refusing a
+    mapping that repeats a key; PyYAML alone keeps the last value silently."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        _check_unique_keys(node, "", set())
+        return node
+
+
+def _check_unique_keys(node: yaml.Node, dotted: str, seen_nodes: set[int]) -> None:
+    if id(node) in seen_nodes:  # an alias to a node already checked (or to an ancestor)
+        return
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: set[tuple[str, str]] = set()
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            path = _join(dotted, key_node.value)
+            if (key_node.tag, key_node.value) in keys:
+                raise DuplicateKeyError(path, key_node.start_mark.line + 1)
+            keys.add((key_node.tag, key_node.value))
+            _check_unique_keys(value_node, path, seen_nodes)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_unique_keys(item, f"{dotted}[{i}]", seen_nodes)
+
+
+def load_yaml_text(text: str) -> Any:
+    """Parse YAML text safely; a repeated key raises DuplicateKeyError (a yaml.YAMLError)."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(path, None, "no such file")
+    if not path.is_file():
+        raise InputError(path, None, "not a file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(path, None, f"not valid YAML ({str(err).splitlines()[0]})") from None
+        raw = load_yaml_text(path.read_text(encoding="utf-8-sig"))
+    except DuplicateKeyError as err:
+        raise InputError(path, err.dotted, f"duplicated key (line {err.line}); each key may "
+                                           "appear once") from None
+    except UnicodeDecodeError:
+        raise InputError(path, None, "not UTF-8 text") from None
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as err:
+        # ValueError: e.g. a date like 2020-13-45; RecursionError: absurdly deep nesting
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise InputError(path, None, f"not valid YAML ({first})") from None
     if not isinstance(raw, dict):
         raise InputError(path, None, "expected a mapping at the top level")
     return raw
+
 
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
@@ -66,7 +117,10 @@ def build(tp: Any, value: Any, where: str, dotted: str) -> Any:
         return {build(key_tp, str(k), where, dotted): build(value_tp, v, where, f"{dotted}.{k}")
                 for k, v in value.items()}
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise InputError(where, dotted, f"number too large: {value}") from None
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if tp in (str, bool) and isinstance(value, tp):

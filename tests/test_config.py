@@ -20,9 +20,13 @@ def test_every_experiment_loads(path):
 def test_experiment_by_name_resolves_search_space():
     exp = load_experiment("gop_debate_lstm")
     assert exp.space.path.endswith("search_spaces/table5.yaml")
-    assert set(exp.space.defaults()) == {"learning_rate", "dropout_rate", "lstm_units",
+    assert set(exp.space.parameters) == {"learning_rate", "dropout_rate", "lstm_units",
                                          "neurons_dense", "num_epochs", "batch_size",
                                          "embedding_size"}
+    assert exp.space.fixed == {"class_weight": "balanced", "early_stopping_patience": 2,
+                               "early_stopping_monitor": "val_macro_f1"}
+    assert set(exp.space.defaults()) == {*exp.space.parameters, *exp.space.fixed}
+    assert exp.objective.replicates == 3 and exp.objective.folds == 1
     assert to_dict(exp)["split"]["test"] == 0.15
 
 

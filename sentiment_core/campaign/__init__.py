@@ -2,8 +2,9 @@
 
 loop (run_campaign: Ax asks, an executor trains, Ax is told, MLflow records), executors (where
 trials run), reproduce (retrain a trial from MLflow alone), store (where state lives), the two
-adapters search (the only Ax importer) and tracking (the only MLflow importer), context (a
-finished campaign opened for evaluation) and html_report.
+adapters search (the only Ax importer) and tracking (the only MLflow importer), ui (the MLflow
+UI over REST, no MLflow import), context (a finished campaign opened for evaluation) and
+html_report.
 
 Names load on first use, so `sentiment-hpo --help` does not pay for Ax, MLflow or TensorFlow.
 """
@@ -15,7 +16,10 @@ _EXPORTS = {
     "with_strategy": "loop", "git_commit": "loop",
     "Executor": "executors", "InlineExecutor": "executors",
     "reproduce_trial": "reproduce", "Reproduction": "reproduce",
-    "Store": "store", "Search": "search", "Tracker": "tracking", "start_ui": "tracking",
+    "Store": "store", "Search": "search", "Tracker": "tracking",
+    "start_server": "ui", "server_command": "ui", "MlflowRest": "ui", "is_server": "ui",
+    "backend_uri": "ui", "campaign_page": "ui", "all_campaigns_model_training": "ui",
+    "overview_url": "ui",
     "CampaignContext": "context", "open_campaign": "context", "resolve_model": "context",
     "election": "context", "log_election": "context",
     "write_report": "html_report",

@@ -7,6 +7,7 @@ thresholds beside the baselines, its election table and parameter importance.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ import yaml
 from scipy.stats import spearmanr
 
 from ..config import ExperimentConfig
-from ..data import PreparedData, load_labeled, prepare, split_texts
+from ..data import (
+    PreparedData,
+    load_labeled,
+    prepare,
+    resolve_dataset,
+    sha256_of,
+    split_texts,
+)
 from ..errors import InputError
 from ..evaluation import (
     TextClassifier,
@@ -71,6 +79,53 @@ class CampaignContext:
         return self.cache[key]
 
 
+# ---- the campaign's data: recorded at creation, found again later ---------------------------
+
+
+def data_tags(experiment: ExperimentConfig, data_dir: Path) -> dict[str, str]:
+    """What a campaign's parent run records about its data (with `data_fingerprint`), so that
+    report, election and reproduce find the file without --data-dir."""
+    _, path = resolve_dataset(experiment, data_dir)
+    return {"experiment": experiment.name, "data_file": str(path.resolve()),
+            "data_sha256": sha256_of(path)}
+
+
+def campaign_data_store(store: Store, campaign: str, tags: dict[str, str],
+                        experiment: ExperimentConfig,
+                        progress: Callable[[str], None] = print) -> Store:
+    """`store` with the data directory that holds the campaign's own data file: --data-dir
+    when its file is the recorded one, else the recorded file's folder. A file whose sha256
+    changed since is one clear error (its splits would not be the campaign's)."""
+    recorded, sha = tags.get("data_file"), tags.get("data_sha256")
+    if not recorded or not sha:  # a campaign recorded before these tags: --data-dir as given
+        return store
+    recorded_path = Path(recorded)
+    candidates = [store.data_dir]
+    relative = experiment.data.path if experiment.data.dataset == "csv" else None
+    depth = 1 if relative is None or Path(relative).is_absolute() else len(Path(relative).parts)
+    if len(recorded_path.parents) >= depth:
+        candidates.append(recorded_path.parents[depth - 1])
+    changed = None
+    for directory in candidates:
+        try:
+            _, path = resolve_dataset(experiment, directory)
+        except InputError:
+            continue
+        actual = sha256_of(path)
+        if actual == sha:
+            if directory != store.data_dir:
+                progress(f"data: {path} (the file campaign {campaign} recorded)")
+            return dataclasses.replace(store, data_dir=directory)
+        changed = changed or (path, actual)
+    if changed:
+        path, actual = changed
+        raise InputError(path, "sha256", f"changed since campaign {campaign} recorded it "
+                                         f"(recorded {sha[:12]}, now {actual[:12]}); restore "
+                                         "the file or point --data-dir at the original")
+    raise InputError(recorded_path, None, f"missing: campaign {campaign} read its data here, "
+                                          f"and DATA_DIR={store.data_dir} has no copy")
+
+
 def open_campaign(store: Store, name: str, progress: Callable[[str], None] = print):
     tracker = store.tracker()
     parent = tracker.find_campaign(name)
@@ -84,6 +139,7 @@ def open_campaign(store: Store, name: str, progress: Callable[[str], None] = pri
     best = best_row(rows, experiment.objective.metric, experiment.objective.direction)
     if best is None:
         raise InputError(f"campaign {name}", None, "has no finished trial yet")
+    store = campaign_data_store(store, name, parent.data.tags, experiment, progress)
     data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     classifier = tracker.load_classifier(best["run_id"])
     return CampaignContext(name, store, tracker, parent, experiment, rows, best, data,

@@ -37,6 +37,7 @@ from ..evaluation import (
     table5,
 )
 from ..trial import ObjectiveResult, TrialResult
+from .context import data_tags
 from .executors import Executor, InlineExecutor
 from .search import Search
 from .store import Store
@@ -109,7 +110,12 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                   "objective_folds": objective.folds,
                   "objective_replicates": objective.replicates,
                   "data_fingerprint": data.fingerprint, "git_commit": commit,
-                  "repro_cmd": f"sentiment-hpo reproduce {name}"},
+                  "repro_cmd": f"sentiment-hpo reproduce {name}",
+                  # experiment, data_file, data_sha256: later commands find the data
+                  **data_tags(experiment, store.data_dir),
+                  # the UI shows these as columns, in this order
+                  "parameters": ",".join([*experiment.space.parameters,
+                                          *experiment.space.fixed])},
             params={"seed": experiment.seed, "family": experiment.model.family,
                     "dataset": experiment.data.dataset, "label_mode": experiment.labels.mode,
                     "classes": experiment.labels.classes,

@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..evaluation import best_row, classification_metrics
 from ..experiments import experiment_from_dict
 from ..trial import run_objective
+from .context import campaign_data_store
 from .loop import git_commit
 from .store import Store
 
@@ -96,11 +97,14 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
     source = pick_run(tracker.trial_rows(parent.info.run_id), trial, metric, direction)
     source_label = f"run {source['run_id']}"
     recorded = yaml.safe_load(tracker.read_text(source["run_id"], "config.yaml"))
-    experiment = experiment_from_dict(recorded["experiment"], source_label, recorded["search_space"])
+    experiment = experiment_from_dict(recorded["experiment"], source_label,
+                                      recorded["search_space"])
+    store = campaign_data_store(store, campaign, parent.data.tags, experiment, progress)
     data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     if data.fingerprint != recorded["data_fingerprint"]:
-        raise InputError(source_label, "data_fingerprint", f"recorded {recorded['data_fingerprint']}, "
-                                                    f"today's data give {data.fingerprint}")
+        raise InputError(source_label, "data_fingerprint",
+                         f"recorded {recorded['data_fingerprint']}, "
+                         f"today's data give {data.fingerprint}")
     params, seed = recorded["params"], int(recorded["seed"])
     winner = source["run_id"] == parent.data.tags.get("best_run_id")
     if score_test and not winner:

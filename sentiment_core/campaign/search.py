@@ -9,6 +9,7 @@ State lives in Ax SQL storage (sqlite inside the store), so a campaign resumes w
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,9 @@ def _quiet_ax() -> None:
     import torch
     from ax.utils.common.logger import set_stderr_log_level
 
-    set_stderr_log_level(logging.ERROR)  # Ax logs every trial at INFO, attached ones at WARNING
+    # Ax logs every trial at INFO, attached ones at WARNING; --verbose shows them
+    verbose = os.environ.get("SENTIMENT_HPO_VERBOSE", "") not in ("", "0", "false")
+    set_stderr_log_level(logging.INFO if verbose else logging.ERROR)
     # SQLAlchemy cache-key and BoTorch optimizer warnings are harmless and drown the progress.
     warnings.filterwarnings("ignore", module=r"(ax|botorch|gpytorch|linear_operator|sqlalchemy)")
     torch.set_num_threads(1)  # same BoTorch speed, leaves a core for TensorFlow

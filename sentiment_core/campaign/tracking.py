@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +25,8 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 import mlflow  # noqa: E402
 from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
+
+from .ui import EXPERIMENT_KIND_TAG, MODEL_TRAINING  # noqa: E402
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sentiment_core/, bundled with each model
 for _name in ("mlflow", "alembic"):
@@ -69,7 +69,9 @@ class Tracker:
         location = None
         if self.uri.startswith("sqlite:"):  # keep artifacts inside the store
             location = (self.artifact_root / name).as_uri()
-        return self.client.create_experiment(name, artifact_location=location)
+        # the MLflow UI opens it in "Model training" mode (runs, metrics, params), not GenAI
+        return self.client.create_experiment(name, artifact_location=location,
+                                             tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING})
 
     def find_campaign(self, name: str):
         """The campaign's parent run, searched across all experiments; None if there is none."""
@@ -163,7 +165,9 @@ class Tracker:
         return stale
 
     def read_text(self, run_id: str, path: str) -> str:
-        return Path(self.client.download_artifacts(run_id, path, tempfile.mkdtemp())).read_text()
+        """A text artifact of a run (downloaded to a temporary folder that is removed)."""
+        with tempfile.TemporaryDirectory(prefix="sentiment-hpo-") as tmp:
+            return Path(self.client.download_artifacts(run_id, path, tmp)).read_text()
 
     # ---- models --------------------------------------------------------------------------
 
@@ -230,23 +234,3 @@ def _strings(tags: dict[str, Any]) -> dict[str, str]:
 
 def _quote(text: str) -> str:
     return text.replace("'", "\\'")
-
-
-# ---- the UI ----------------------------------------------------------------------------------
-
-
-def ui_command(store: Path, host: str, port: int, tracking_uri: str | None = None) -> list[str]:
-    backend = tracking_uri if tracking_uri and not tracking_uri.startswith("http") \
-        else store_uri(store)
-    # Lean mode: one worker and no job runner (the default starts 15 processes, 2.6 GB).
-    return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
-            "--host", host, "--port", str(port), "--workers", "1"]
-
-
-def ui_environment() -> dict[str, str]:
-    return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-
-
-def start_ui(store: Path, host: str, port: int,
-             tracking_uri: str | None = None) -> subprocess.Popen:
-    return subprocess.Popen(ui_command(store, host, port, tracking_uri), env=ui_environment())

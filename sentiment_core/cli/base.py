@@ -1,20 +1,31 @@
-"""The root command group, its global options and the helpers every command group shares."""
+"""The root command group, its global options and the helpers every command group shares.
+
+One exit-code convention for every command: 0 done, 2 bad input (an InputError, or click's own
+usage errors: one line naming the file or option and the field), 1 a failure (a trial, a
+server, the campaign; one line), 130 interrupted. Never a traceback, unless --verbose.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ INFO lines
+# TensorFlow's C++ INFO lines (cpu features); --verbose shows them again (see the callback)
+_USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import click  # noqa: E402
 
 from ..campaign import Store  # noqa: E402 - light: names load on first use
 from ..errors import InputError  # noqa: E402
+from . import console  # noqa: E402
+
+VERBOSE_ENV = "SENTIMENT_HPO_VERBOSE"
 
 
 class _Cli(click.Group):
-    """Bad input ends as one line on stderr and exit code 2, never a traceback."""
+    """Bad input ends as one line on stderr and exit code 2, a failure as one line and exit
+    code 1; a traceback only with --verbose."""
 
     def invoke(self, ctx):
         try:
@@ -22,6 +33,26 @@ class _Cli(click.Group):
         except InputError as err:
             click.echo(f"error: {err.line()}", err=True)
             ctx.exit(2)
+        except click.UsageError as err:  # a missing argument, a bad option value: one line
+            where = err.ctx.command_path if err.ctx else ctx.command_path
+            click.echo(f"error: {where}: {err.format_message()}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # ClickException: a failure, one line, exit 1
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as err:  # noqa: BLE001 - the promise: never a traceback
+            if verbose():
+                raise
+            first = (str(err).strip().splitlines() or [""])[0][:500]
+            click.echo(f"error: {type(err).__name__}: {first} (--verbose shows the traceback)",
+                       err=True)
+            ctx.exit(1)
+
+
+def verbose() -> bool:
+    return os.environ.get(VERBOSE_ENV, "") not in ("", "0", "false")
 
 
 def say(message: str) -> None:
@@ -32,7 +63,9 @@ def say(message: str) -> None:
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", envvar="SENTIMENT_HPO_DATA_DIR", default="data", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder with the raw dataset files [env SENTIMENT_HPO_DATA_DIR].")
+              help="Folder with the raw dataset files [env SENTIMENT_HPO_DATA_DIR]. Campaign "
+                   "commands (report, election, reproduce) find the file their campaign "
+                   "recorded without it.")
 @click.option("--store", envvar="SENTIMENT_HPO_STORE", default="mlruns", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Embedded store: MLflow sqlite, Ax database, artifacts, data cache "
@@ -40,9 +73,18 @@ def say(message: str) -> None:
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None,
               help="An MLflow server (or database) to log to instead of the store's sqlite "
                    "[env MLFLOW_TRACKING_URI].")
+@click.option("-v", "--verbose", "verbose_flag", is_flag=True, envvar=VERBOSE_ENV,
+              help="Show everything on stderr: TensorFlow's C++ start-up lines, Ax's INFO "
+                   "logs, and a traceback for unexpected errors [env SENTIMENT_HPO_VERBOSE].")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None) -> None:
+def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None,
+        verbose_flag: bool) -> None:
     """Hyperparameter-optimization campaigns for neural sentiment models."""
+    if verbose_flag:
+        os.environ[VERBOSE_ENV] = "1"  # read by the Ax adapter and child processes
+        if _USER_TF_LOG_LEVEL is None:
+            os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+        console.uninstall()
     ctx.obj = Store(store, data_dir, tracking_uri)
 
 

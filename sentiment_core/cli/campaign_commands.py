@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 
 import click
 
 from ..campaign import Store
-from .base import campaign_or_fail, cli, pass_store, say
+from ..errors import InputError
+from .base import campaign_or_fail, cli, pass_store, say, verbose
 
 # ---- campaigns -------------------------------------------------------------------------------
 
@@ -107,7 +109,8 @@ def _table_text(tracker, parent, fmt: str) -> str:
 @cli.command()
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv"]), default="text",
-              show_default=True)
+              show_default=True, help="text for the terminal, markdown for notes, csv for "
+                                      "spreadsheets.")
 @pass_store
 def table(store: Store, name: str, fmt: str) -> None:
     """Print campaign NAME's trials like the seed paper's Table 5 (best row marked *)."""
@@ -122,41 +125,79 @@ def _interrupt(signum, frame):
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to serve on; only 127.0.0.1 unless you ask.")
-@click.option("--port", default=5000, show_default=True, type=int)
+              help="Interface the local server listens on. 127.0.0.1: this machine only; "
+                   "another address (0.0.0.0) exposes the store to the network, so only if "
+                   "you ask.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the local server.")
 @pass_store
 def ui(store: Store, name: str | None, host: str, port: int) -> None:
-    """Serve the MLflow UI on the store (lean: one worker, no job runner) until Ctrl-C."""
-    import urllib.request
+    """Open campaign NAME's trials in the MLflow UI: "Model training" mode, the campaign's
+    trials best first, the objective and the parameters as columns.
 
-    from ..campaign import start_ui
+    With an http(s) --tracking-uri it prints that server's link; otherwise it serves the
+    store (lean: one worker, no job runner) until Ctrl-C."""
+    from ..campaign import MlflowRest, backend_uri, is_server, start_server
 
-    tracker = store.tracker()
-    path = "#/experiments"
-    if name:
-        _, parent = campaign_or_fail(store, name)
-        path = f"#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
+    if is_server(store.tracking_uri):
+        api = MlflowRest(store.tracking_uri)
+        if not api.healthy():
+            raise click.ClickException(f"cannot reach the MLflow server {store.tracking_uri}")
+        _print_links(api, name, api.base, store)
+        return
+    if store.tracking_uri is None and not (store.path / "mlflow.db").exists() and name:
+        raise InputError(str(store.path), "NAME", f"no campaign named {name!r} (the store "
+                                                  "has no MLflow database yet)")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, like Ctrl-C
-    server = start_ui(store.path, host, port, store.tracking_uri)
-    base = f"http://{host}:{port}"
-    say(f"starting the MLflow UI on {tracker.uri} ...")
+    say(f"starting the MLflow UI on {backend_uri(store.path, store.tracking_uri)} ..."
+        + ("" if verbose() else f" (server log: {store.path / 'mlflow-ui.log'})"))
+    log = None if verbose() else store.path / "mlflow-ui.log"
+    server = start_server(store.path, host, port, store.tracking_uri, log)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    api = MlflowRest(f"http://{_url_host(local)}:{port}")
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
+        for _ in range(240):
+            if api.healthy():
                 break
-            except OSError:
-                if server.poll() is not None:
-                    raise click.ClickException(f"mlflow server exited ({server.returncode})")
-                time.sleep(0.5)
-        click.echo(f"MLflow UI: {base}/{path}", )
+            if server.poll() is not None:
+                raise click.ClickException(
+                    f"the mlflow server exited ({server.returncode}); is port {port} in use? "
+                    f"(--port){f'; its log: {log}' if log else ''}")
+            time.sleep(0.5)
+        else:
+            raise click.ClickException("the mlflow server did not answer within 2 minutes")
+        _print_links(api, name, api.base, store)
         click.echo("Ctrl-C stops it.")
         server.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _print_links(api, name: str | None, base: str, store: Store) -> None:
+    from ..campaign import all_campaigns_model_training, campaign_page, overview_url
+
+    if not name:
+        all_campaigns_model_training(api)
+        click.echo(f"MLflow UI: {overview_url(base)}")
+        return
+    page = campaign_page(api, name, base)
+    if page is None:
+        raise InputError(store.tracking_uri or str(store.path), "NAME",
+                         f"no campaign named {name!r}")
+    click.echo(f"MLflow UI: {page.trials_url}")
+    click.echo(f"  campaign {name}: {page.trials} trials, best {page.metric} first; columns "
+               f"{page.metric}, " + ", ".join(page.parameters))
+    click.echo(f"  the campaign run (Table 5, report, best model): {page.run_url}")
 
 
 @cli.command()

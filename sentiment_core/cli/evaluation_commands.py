@@ -34,7 +34,8 @@ def report(store: Store, name: str, out_dir: Path) -> None:
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False,
                                                      path_type=Path), default=None,
               help="Another CSV [default: the experiment's own labeled tweets].")
-@click.option("--text-col", default="text", show_default=True)
+@click.option("--text-col", default="text", show_default=True,
+              help="Text column of --data.")
 @click.option("--group-col", default=None, help="Candidate column of --data [default: the "
                                                 "experiment's keyword rules].")
 @click.option("--label-col", default=None, help="Label column of --data, for the label side.")
@@ -60,7 +61,7 @@ def election(store: Store, name: str, data_file: Path | None, text_col: str,
     rows = ctx.data.rows["test"] if split == "test" and data_file is None else None
     say(f"election: predicting {'test rows of ' if rows is not None else ''}"
         f"{data_file or ctx.experiment.data.dataset}")
-    votes = election_table(ctx.classifier, ctx.experiment, store.data_dir, frame, rows)
+    votes = election_table(ctx.classifier, ctx.experiment, ctx.store.data_dir, frame, rows)
     if votes.empty:
         raise InputError(str(data_file or ctx.experiment.path), "candidates",
                          "no tweet matched a candidate")
@@ -73,9 +74,10 @@ def election(store: Store, name: str, data_file: Path | None, text_col: str,
 @cli.command()
 @click.argument("name_or_run_id")
 @click.option("--data", "data_file", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--text-col", required=True)
-@click.option("--label-col", required=True)
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A labeled CSV (UTF-8, comma-separated; UTF-16 and a BOM are read too).")
+@click.option("--text-col", required=True, help="Column of --data holding the texts.")
+@click.option("--label-col", required=True, help="Column of --data holding the labels.")
 @click.option("--label-map", multiple=True, metavar="RAW=SENTIMENT",
               help="e.g. --label-map 0=negative,1=neutral,2=positive (labels already named "
                    "negative/neutral/positive need none).")
@@ -119,8 +121,10 @@ def evaluate(store: Store, name_or_run_id: str, data_file: Path, text_col: str,
 @click.argument("name_or_run_id")
 @click.argument("texts", nargs=-1)
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False,
-                                                     path_type=Path), default=None)
-@click.option("--text-col", default="text", show_default=True)
+                                                     path_type=Path), default=None,
+              help="A CSV whose --text-col texts to predict (instead of TEXT arguments).")
+@click.option("--text-col", default="text", show_default=True,
+              help="Text column of --data.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the predictions as CSV instead of printing them.")
 @pass_store
@@ -132,6 +136,9 @@ def predict(store: Store, name_or_run_id: str, texts: tuple[str, ...],
 
     if not texts and data_file is None:
         raise InputError("predict", "TEXT", "give texts or --data FILE")
+    if texts and data_file is not None:
+        raise InputError("predict", "TEXT", f"give texts or --data {data_file}, not both "
+                                            f"({len(texts)} text(s) given)")
     _, run, classifier = resolve_model(store, name_or_run_id)
     if data_file is not None:
         texts = tuple(read_user_csv(data_file, text_col, None, None, (),

@@ -14,7 +14,7 @@ from .eda import format_summary, summarize
 from .labeling import lexicon_scores
 from .pipeline import Labeled, PreparedData, cross_validation_folds, load_labeled, prepare, \
     split_texts
-from .readers import read_user_csv
+from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
 from .splits import leak_free_split
 from .vectorization import build_vocabulary, vectorize
@@ -34,7 +34,8 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 __all__ = [
     "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData", "build_vocabulary",
-    "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key", "fetch", "format_summary", "labeling",
-    "leak_free_split", "lexicon_scores", "load_labeled", "make_cleaner", "prepare",
-    "read_user_csv", "sha256_of", "split_texts", "summarize", "vectorize",
+    "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups",
+    "duplicate_key", "fetch", "format_summary", "labeling", "leak_free_split", "lexicon_scores",
+    "load_labeled", "make_cleaner", "prepare", "read_csv", "read_user_csv", "resolve_dataset",
+    "sha256_of", "split_texts", "summarize", "vectorize",
 ]

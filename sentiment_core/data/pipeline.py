@@ -144,8 +144,9 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
                                            s.validation, s.test, experiment.seed)
     except ValueError:
         raise InputError(experiment.path, "split",
-                         f"{len(frame)} rows are too few for validation {s.validation} and "
-                         f"test {s.test} with every class on each side") from None
+                         f"{len(frame)} rows of {path} are too few for validation "
+                         f"{s.validation} and test {s.test} with every class on each side") \
+            from None
     progress(f"data: vectorizing {len(train)} train / {len(val)} val / {len(test)} test rows")
     from .vectorization import build_vocabulary, vectorize  # imports TensorFlow
 

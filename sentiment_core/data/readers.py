@@ -31,19 +31,77 @@ def resolve_dataset(experiment: ExperimentConfig, directory: Path) -> tuple[Data
     return merged, locate(merged, directory)
 
 
+# Encodings read: UTF-8 (with or without a BOM) and UTF-16 with its BOM. Anything else, latin-1
+# included, is refused with a clear error rather than guessed: latin-1 decodes any bytes, so a
+# guess would silently turn a cp1252 or UTF-16 file without BOM into wrong text.
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def detect_encoding(path: Path) -> str:
+    """utf-8-sig or utf-16 by the file's BOM, else utf-8 (after a check for NUL bytes)."""
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" in head:
+        raise InputError(path, None, "contains NUL bytes: binary, or UTF-16 without a BOM? "
+                                     "save it as UTF-8 CSV")
+    return "utf-8"
+
+
 def read_csv(path: Path, dataset: Dataset, max_rows: int | None = None) -> pd.DataFrame:
+    """A comma-separated file as strings (no NaN: an empty field is ""), its needed columns
+    checked. Only InputError escapes."""
+    if path.is_dir():
+        raise InputError(path, None, "is a folder, not a CSV file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=max_rows)
+        encoding = detect_encoding(path)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=max_rows,
+                            encoding=encoding, encoding_errors="strict")
     except UnicodeDecodeError:
-        raise InputError(path, None, "not UTF-8 text (convert it to UTF-8)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(path, None, f"not a readable CSV ({str(err).splitlines()[0]})") from None
+        line, byte = _first_undecodable(path, encoding)
+        raise InputError(path, f"line {line}", f"not {encoding.upper()} text (byte 0x{byte:02x}; "
+                                               "latin-1/cp1252? convert it: iconv -f cp1252 "
+                                               "-t utf-8)") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(path, None, "empty file (no header, no rows)") from None
+    except (pd.errors.ParserError, ValueError, OverflowError, MemoryError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+        raise InputError(path, None, f"not a readable CSV ({first})") from None
+    except OSError as err:
+        raise InputError(path, None, f"cannot read it ({err.strerror or err})") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra fields as index
+        raise InputError(path, None, "the rows have more fields than the header has columns "
+                                     "(an unquoted comma in a text?)")
+    frame.columns = [str(c) for c in frame.columns]
     for role in ("text_column", "label_column", "group_column"):
         column = getattr(dataset, role)
         if column and column not in frame.columns:
             raise InputError(path, column, f"no such column ({role}; the file has: "
-                                           f"{', '.join(frame.columns)})")
+                                           f"{', '.join(frame.columns)[:300]}"
+                                           f"{_delimiter_hint(frame.columns)})")
+    if frame.empty:
+        raise InputError(path, None, "no data rows (only a header)")
     return frame
+
+
+def _delimiter_hint(columns) -> str:
+    if len(columns) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in columns[0]:
+                return f"; the header is separated by {name}: save it comma-separated"
+    return ""
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int]:
+    """Line number and value of the first byte that does not decode."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as err:
+        return data[:err.start].count(b"\n") + 1, data[err.start]
+    return 1, 0
 
 
 def read_user_csv(path: Path, text_col: str, label_col: str | None, group_col: str | None,

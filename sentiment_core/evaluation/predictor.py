@@ -59,6 +59,7 @@ class TextClassifier:
         import keras
 
         meta = json.loads((Path(directory) / "text.json").read_text())
+        # safe_mode: a Lambda layer (arbitrary Python code) in the file is refused, never run
         model = keras.saving.load_model(Path(directory) / "model.keras", safe_mode=True)
         return cls(model, meta["vocabulary"], meta["cleaning"], meta["sequence_length"],
                    meta["class_names"], meta.get("threshold", 0.5))

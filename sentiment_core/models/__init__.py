@@ -5,6 +5,14 @@ Knows no optimizer, tracker or data file: a builder gets parameters and shapes.
 """
 
 from . import lexical, recurrent  # noqa: F401 - register their families
-from .registry import FAMILIES, build_model, check_family, family
+from .registry import (
+    FAMILIES,
+    build_model,
+    check_family,
+    check_parameters,
+    family,
+    required_parameters,
+)
 
-__all__ = ["FAMILIES", "build_model", "check_family", "family"]
+__all__ = ["FAMILIES", "build_model", "check_family", "check_parameters", "family",
+           "required_parameters"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .registry import family
 
 
-@family("lstm")
+@family("lstm", params=("embedding_size", "lstm_units", "neurons_dense", "dropout_rate"))
 def lstm(keras, params, vocab_size):
     """Seed 000: Embedding -> LSTM -> Dense(ReLU) -> Dropout (build_model adds the output)."""
     return [

@@ -14,16 +14,37 @@ from typing import Any
 from ..errors import InputError
 
 FAMILIES: dict[str, Callable[..., Any]] = {}
+# Every family is compiled with Adam(learning_rate) and trained for num_epochs in batch_size.
+TRAINING_PARAMETERS = ("learning_rate", "num_epochs", "batch_size")
+_REQUIRED: dict[str, tuple[str, ...]] = {}
 
 
-def family(name: str):
+def family(name: str, params: tuple[str, ...] = ()):
     """Register a builder `(keras, params, vocab_size)` returning the layers between the token
-    input and the output head, as a list (stacked) or a function of the token tensor."""
+    input and the output head, as a list (stacked) or a function of the token tensor. `params`
+    names the hyperparameters it reads (the training ones are added): a search space must tune
+    or fix each of them."""
     def register(builder):
         FAMILIES[name] = builder
+        _REQUIRED[name] = (*TRAINING_PARAMETERS, *params)
         return builder
 
     return register
+
+
+def required_parameters(family_name: str) -> tuple[str, ...]:
+    """The hyperparameters a family needs (tuned or fixed) to build and train."""
+    return _REQUIRED[family_name]
+
+
+def check_parameters(family_name: str, names, where: str) -> None:
+    """A search space (tuned + fixed `names`) covers every parameter the family needs."""
+    missing = [p for p in required_parameters(family_name) if p not in set(names)]
+    if missing:
+        raise InputError(where, f"parameters.{missing[0]}",
+                         f"missing: model family {family_name!r} needs "
+                         f"{', '.join(missing)} (tune it under parameters or set it under "
+                         "fixed)")
 
 
 def build_model(family_name: str, params: dict[str, Any], vocab_size: int, sequence_length: int,

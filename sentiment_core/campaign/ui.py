@@ -1,0 +1,238 @@
+"""The MLflow UI of a store or server, landing on a campaign's trials; MLflow is not imported
+here (the `ui` process only waits for the server, so it stays small: it speaks REST).
+
+    server = start_server(Path("mlruns"), "127.0.0.1", 5000)   # lean: 1 worker, no job runner
+    api = MlflowRest("http://127.0.0.1:5000")
+    page = campaign_page(api, "gop-1", "http://127.0.0.1:5000")
+    page.trials_url   # the campaign's trials, best first, objective + parameters as columns
+
+What MLflow 3.17's UI offers for this, read from its JS bundle (mlflow/server/js/build):
+- `?workflowType=machine_learning` opens the "Model training" side of the UI (runs, models)
+  instead of GenAI (traces, sessions, evaluation runs); the experiment tag
+  `mlflow.experimentKind` = `custom_model_development` records the experiment's kind.
+- Saved views: an experiment tag `mlflow.sharedViewState.<id>` holds
+  {"name", "createdAt", "updatedAt", "state": JSON of the runs page: searchFilter, orderByKey,
+  orderByAsc, selectedColumns, ...}; `#/experiments/<id>/runs?viewStateShareKey=<id>` opens it
+  (the link MLflow's own "Copy link" gives). Row expansion is not part of a view, so the view
+  filters on the campaign's trials, which then list flat instead of under a collapsed parent.
+  The UI then adds the filter and sort to the address, so a reload keeps those but not the
+  columns; "Override saved view" makes the view the browser's own for the experiment.
+- The assistant panel: its state lives in the browser's localStorage
+  (`mlflow.assistant.panelOpen`); it opens by itself on the first visit of a browser profile
+  to localhost/127.0.0.1 and stays closed once closed. No URL or tag closes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+VIEW_TAG_PREFIX = "mlflow.sharedViewState."
+WORKFLOW = "workflowType=machine_learning"
+
+
+def is_server(tracking_uri: str | None) -> bool:
+    return bool(tracking_uri) and tracking_uri.startswith(("http://", "https://"))
+
+
+def backend_uri(store: Path, tracking_uri: str | None = None) -> str:
+    """What a local UI serves: the tracking database given, else the store's sqlite."""
+    if tracking_uri and not is_server(tracking_uri):
+        return tracking_uri
+    return f"sqlite:///{(store / 'mlflow.db').resolve()}"
+
+
+def server_command(store: Path, host: str, port: int,
+                   tracking_uri: str | None = None) -> list[str]:
+    # Lean mode: one worker and no job runner (the default starts 15 processes, 2.6 GB).
+    return [sys.executable, "-m", "mlflow", "server",
+            "--backend-store-uri", backend_uri(store, tracking_uri),
+            "--host", host, "--port", str(port), "--workers", "1"]
+
+
+def server_environment() -> dict[str, str]:
+    return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
+def start_server(store: Path, host: str, port: int, tracking_uri: str | None = None,
+                 log: Path | None = None) -> subprocess.Popen:
+    """A local MLflow server on the store (never on an http tracking URI: that one is served
+    already). Its output (an access-log line per request) goes to `log` when given."""
+    if is_server(tracking_uri):
+        raise ValueError("an http(s) tracking URI is a server already: open it, do not serve it")
+    if log is None:
+        return subprocess.Popen(server_command(store, host, port, tracking_uri),
+                                env=server_environment())
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(server_command(store, host, port, tracking_uri),
+                                env=server_environment(), stdout=out, stderr=subprocess.STDOUT)
+
+
+class MlflowServerError(RuntimeError):
+    """The MLflow server could not be reached or refused a request."""
+
+
+@dataclass
+class MlflowRest:
+    base: str  # http://host:port of a running server
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        self.base = self.base.rstrip("/")
+
+    def call(self, endpoint: str, body: dict[str, Any] | None = None,
+             query: dict[str, str] | None = None) -> dict[str, Any]:
+        url = f"{self.base}/api/2.0/mlflow/{endpoint}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace")[:300]
+            raise MlflowServerError(f"{self.base}: {endpoint} answered {err.code} {detail}") \
+                from None
+        except (OSError, ValueError) as err:
+            raise MlflowServerError(f"{self.base}: {endpoint} failed ({err})") from None
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base}/health", timeout=2) as response:
+                return response.status == 200
+        except (OSError, ValueError):
+            return False
+
+    def experiment_ids(self) -> list[str]:
+        ids, token = [], None
+        while True:
+            body = {"max_results": 1000, **({"page_token": token} if token else {})}
+            answer = self.call("experiments/search", body)
+            ids += [e["experiment_id"] for e in answer.get("experiments", [])]
+            token = answer.get("next_page_token")
+            if not token:
+                return ids
+
+    def search_runs(self, experiment_ids: list[str], filter_string: str,
+                    max_results: int = 1000) -> list[dict[str, Any]]:
+        if not experiment_ids:
+            return []
+        answer = self.call("runs/search", {"experiment_ids": experiment_ids,
+                                           "filter": filter_string, "max_results": max_results})
+        return answer.get("runs", [])
+
+    def experiment_tags(self, experiment_id: str) -> dict[str, str]:
+        answer = self.call("experiments/get", query={"experiment_id": experiment_id})
+        return {t["key"]: t["value"] for t in answer["experiment"].get("tags", [])}
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self.call("experiments/set-experiment-tag",
+                  {"experiment_id": experiment_id, "key": key, "value": value})
+
+
+@dataclass
+class CampaignPage:
+    name: str
+    experiment_id: str
+    run_id: str
+    metric: str
+    parameters: list[str]
+    trials: int
+    trials_url: str
+    run_url: str
+
+
+def tags_of(run: dict[str, Any]) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in run.get("data", {}).get("tags", [])}
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "\\'")
+
+
+def model_training_mode(api: MlflowRest, experiment_id: str) -> None:
+    """Tag the experiment as model training, unless someone chose another kind on purpose."""
+    kind = api.experiment_tags(experiment_id).get(EXPERIMENT_KIND_TAG, "")
+    if kind in ("", "no_inferred_type") or kind.endswith("_inferred"):
+        api.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING)
+
+
+def view_id(campaign: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9_-]", "_", campaign)[:200]
+    return f"campaign-{clean}"
+
+
+def trials_view(campaign: str, metric: str, direction: str, parameters: list[str]) -> str:
+    """The experiment-tag value of a saved runs view: the campaign's own trials, best first,
+    the objective and the parameters as columns."""
+    columns = [f"metrics.`{metric}`", *(f"params.`{p}`" for p in parameters)]
+    state = {
+        "searchFilter": f"tags.campaign = '{_quote(campaign)}' and tags.source = 'campaign'",
+        "orderByKey": f"metrics.`{metric}`",
+        "orderByAsc": direction == "minimize",
+        "selectedColumns": columns,
+        "columnOrder": ["attributes.`Duration`", *columns],  # the space's order, not A-Z
+        "columnWidths": {c: 115 for c in columns},
+        "runsHiddenMode": "SHOW_ALL",  # every trial in the charts, not the first 10
+    }
+    now = int(time.time() * 1000)
+    return json.dumps({"name": f"campaign {campaign}: trials by {metric}", "createdAt": now,
+                       "updatedAt": now, "state": json.dumps(state)})
+
+
+def campaign_page(api: MlflowRest, name: str, public_base: str) -> CampaignPage | None:
+    """Find campaign `name`, put its experiment in model-training mode, save the trials view;
+    None when there is no such campaign."""
+    ids = api.experiment_ids()
+    found = api.search_runs(ids, f"tags.kind = 'campaign' and tags.campaign = "
+                                 f"'{_quote(name)}'", max_results=1)
+    if not found:
+        return None
+    parent = found[0]
+    experiment_id, run_id = parent["info"]["experiment_id"], parent["info"]["run_id"]
+    tags = tags_of(parent)
+    metric, direction = tags.get("objective", ""), tags.get("direction", "maximize")
+    trials = api.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{run_id}' and "
+                                              "tags.source = 'campaign'")
+    if tags.get("parameters"):
+        parameters = tags["parameters"].split(",")
+    else:  # campaigns recorded before the tag: the trials' parameters, sorted
+        parameters = sorted({p["key"] for r in trials for p in r["data"].get("params", [])})
+    model_training_mode(api, experiment_id)
+    view = view_id(name)
+    api.set_experiment_tag(experiment_id, VIEW_TAG_PREFIX + view,
+                           trials_view(name, metric, direction, parameters))
+    base = public_base.rstrip("/")
+    return CampaignPage(
+        name, experiment_id, run_id, metric, parameters, len(trials),
+        trials_url=f"{base}/#/experiments/{experiment_id}/runs?viewStateShareKey="
+                   f"{urllib.parse.quote(view)}&{WORKFLOW}",
+        run_url=f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{WORKFLOW}")
+
+
+def all_campaigns_model_training(api: MlflowRest) -> int:
+    """Model-training mode for every experiment that holds a campaign; how many."""
+    runs = api.search_runs(api.experiment_ids(), "tags.kind = 'campaign'")
+    experiments = sorted({r["info"]["experiment_id"] for r in runs})
+    for experiment_id in experiments:
+        model_training_mode(api, experiment_id)
+    return len(experiments)
+
+
+def overview_url(public_base: str) -> str:
+    return f"{public_base.rstrip('/')}/#/experiments?{WORKFLOW}"
