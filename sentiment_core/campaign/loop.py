@@ -111,7 +111,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                   "data_fingerprint": data.fingerprint, "git_commit": commit,
                   "repro_cmd": f"sentiment-hpo reproduce {name}"},
             params={"seed": experiment.seed, "family": experiment.model.family,
-                    "dataset": experiment.data.dataset, "label_mode": experiment.labels.mode,
+                    "dataset": experiment.data.describe(), "label_mode": experiment.labels.mode,
                     "classes": experiment.labels.classes,
                     "train_rows": len(data.y_train), "val_rows": len(data.y_val),
                     "test_rows": len(data.y_test), "vocabulary_size": len(data.vocabulary)},
