@@ -50,6 +50,8 @@ def staged(tmp_path_factory):
         "objective": {"metric": "val_accuracy"},
         "budget": {"trials": 2},
         "seed": 5,
+        "reference": {"seed": "001", "metric": "test_accuracy", "value": 0.8,
+                      "note": "another corpus"},
         "stages": [
             {"name": "first", "data": csv_source("first.csv"), "freeze": ["embedding"],
              "params": {"num_epochs": 2}},
@@ -57,12 +59,13 @@ def staged(tmp_path_factory):
              "freeze": ["embedding", "bilstm"], "params": {"learning_rate": 0.001}},
         ],
     }
-    (root / "staged.yaml").write_text(yaml.safe_dump(raw))
-    experiment = load_experiment(root / "staged.yaml")
+    (root / "experiments").mkdir()
+    (root / "experiments" / "staged.yaml").write_text(yaml.safe_dump(raw))
+    experiment = load_experiment(root / "experiments" / "staged.yaml")
     store = Store(root / "store", root)
     run_campaign(experiment, "staged-1", 2, store, progress=lambda m: None)
     results = run_stages(experiment, "staged-1", store, progress=lambda m: None)
-    return experiment, store, results
+    return experiment, store, results, root
 
 
 def classifier(store, run_id):
@@ -70,7 +73,7 @@ def classifier(store, run_id):
 
 
 def test_each_stage_starts_from_the_previous_model_and_records_the_link(staged):
-    experiment, store, results = staged
+    experiment, store, results, _ = staged
     tracker = store.tracker()
     campaign = tracker.find_campaign("staged-1")
     assert [r.name for r in results] == ["first", "second"]
@@ -86,7 +89,7 @@ def test_each_stage_starts_from_the_previous_model_and_records_the_link(staged):
 
 
 def test_frozen_layers_keep_the_parents_weights_and_the_rest_train(staged):
-    experiment, store, results = staged
+    experiment, store, results, _ = staged
     for result, stage in zip(results, experiment.stages):
         parent = classifier(store, result.parent_run_id).model
         child = classifier(store, result.run_id).model
@@ -99,7 +102,7 @@ def test_frozen_layers_keep_the_parents_weights_and_the_rest_train(staged):
 
 
 def test_stages_read_their_data_with_the_parents_vocabulary(staged):
-    experiment, store, results = staged
+    experiment, store, results, _ = staged
     tracker = store.tracker()
     base = classifier(store, tracker.find_campaign("staged-1").data.tags["best_run_id"])
     for result, stage in zip(results, experiment.stages):
@@ -115,7 +118,7 @@ def test_stages_read_their_data_with_the_parents_vocabulary(staged):
 
 
 def test_benchmark_table_has_a_row_per_stage_with_seed_001s_columns(staged):
-    _, store, _ = staged
+    _, store, _, _ = staged
     table = benchmark(store, "staged-1")
     assert list(table["stage"]) == ["base", "first", "second"]
     for column in ("accuracy", "precision_negative", "recall_negative", "f1_negative",
@@ -125,7 +128,7 @@ def test_benchmark_table_has_a_row_per_stage_with_seed_001s_columns(staged):
 
 
 def test_finished_stages_are_reused_when_run_again(staged):
-    experiment, store, results = staged
+    experiment, store, results, _ = staged
     again = run_stages(experiment, "staged-1", store, progress=lambda m: None)
     assert [r.run_id for r in again] == [r.run_id for r in results]
 
@@ -140,3 +143,21 @@ def test_freezing_an_unknown_layer_is_one_clear_error():
     assert "embedding, lstm, dense, output" in err.value.message
     tuned = fine_tune_model(model, ["embedding", "lstm"], params, 2)
     assert [l.name for l in tuned.layers if not l.trainable] == ["embedding", "lstm"]
+
+
+def test_results_table_reads_campaign_stages_baselines_and_the_seed_figure(staged):
+    from sentiment_core.campaign import write_results
+
+    experiment, store, results, root = staged
+    text = write_results(store, root / "experiments", root / "RESULTS.md")
+    assert (root / "RESULTS.md").read_text() == text
+    lines = [line for line in text.splitlines() if line.startswith("| tiny_stages")]
+    assert len(lines) == 3  # the campaign and its two stages
+    campaign = store.tracker().find_campaign("staged-1")
+    test_accuracy = campaign.data.metrics["test_accuracy"]
+    vader = campaign.data.metrics["baseline_vader_test_accuracy"]
+    assert f"{test_accuracy:.3f}" in lines[0] and f"{vader:.3f}" in lines[0]
+    assert "0.800 test accuracy (seed 001)" in lines[0] and "2 trials" in lines[0]
+    assert "stage first" in lines[1] and "frozen: embedding" in lines[1]
+    assert f"Our test accuracy {test_accuracy:.3f} vs seed 001's 0.800" in text
+    assert "against VADER" in text and "TF-IDF + LR" in text
