@@ -161,3 +161,18 @@ def test_results_table_reads_campaign_stages_baselines_and_the_seed_figure(stage
     assert "stage first" in lines[1] and "frozen: embedding" in lines[1]
     assert f"Our test accuracy {test_accuracy:.3f} vs seed 001's 0.800" in text
     assert "against VADER" in text and "TF-IDF + LR" in text
+
+
+def test_stages_can_start_from_any_logged_run_without_a_base_campaign(staged):
+    experiment, store, results, _ = staged
+    tracker = store.tracker()
+    source = results[0].run_id  # the first stage's model, a logged run
+    only_last = dataclasses.replace(experiment, stages=experiment.stages[1:])
+    again = run_stages(only_last, "from-a-run", store, start_from=source,
+                       progress=lambda m: None)
+    assert [r.parent_run_id for r in again] == [source]
+    campaign = tracker.find_campaign("from-a-run")
+    assert campaign.data.tags["stages_only"] == "true"
+    assert tracker.client.get_run(again[0].run_id).data.tags["mlflow.parentRunId"] == \
+        campaign.info.run_id
+    assert list(benchmark(store, "from-a-run")["stage"]) == ["second"]
