@@ -23,6 +23,7 @@ import yaml
 
 from ..config import ExperimentConfig, ReferenceConfig
 from ..experiments import load_experiment, load_variants
+from .stages import latest_stage_runs
 from .store import Store
 from .tracking import Tracker
 
@@ -81,8 +82,7 @@ def collect(store: Store, folder: Path) -> tuple[list[Row], list[str]]:
             missing.append(experiment.name)
             continue
         rows.append(_campaign_row(tracker, stem, experiment, run))
-        stage_runs = {r["tags"].get("stage"): r for r in tracker.trial_rows(run.info.run_id)
-                      if r["tags"].get("source") == "stage" and r["status"] == "FINISHED"}
+        stage_runs = latest_stage_runs(tracker.trial_rows(run.info.run_id))
         for stage in experiment.stages:
             if stage.name in stage_runs:
                 rows.append(_stage_row(stem, experiment, stage, stage_runs[stage.name]))
@@ -161,6 +161,11 @@ def _wall(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def _signed(value: float) -> str:
+    text = f"{value:+.3f}"
+    return "±0.000" if text in ("+0.000", "-0.000") else text
+
+
 def _ours_on(row: Row, metric: str) -> float | None:
     split, _, name = metric.partition("_")
     return (row.val if split == "val" else row.test).get(name)
@@ -174,13 +179,13 @@ def sentence(row: Row) -> str:
         ours = _ours_on(row, ref.metric)
         if ours is not None:
             parts.append(f"our {ref.metric.replace('_', ' ')} {ours:.3f} vs seed {ref.seed}'s "
-                         f"{ref.value:.3f} ({ours - ref.value:+.3f})"
+                         f"{ref.value:.3f} ({_signed(ours - ref.value)})"
                          + (f": {ref.note}" if ref.note else ""))
     test = row.test.get("macro_f1")
     vader, tfidf = (row.baselines.get(s, {}).get("macro_f1") for s, _ in BASELINES)
     if test is not None and vader is not None and tfidf is not None:
-        parts.append(f"on our test rows macro F1 {test:.3f} is {test - vader:+.3f} against "
-                     f"VADER and {test - tfidf:+.3f} against TF-IDF + LR")
+        parts.append(f"on our test rows macro F1 {test:.3f} is {_signed(test - vader)} against "
+                     f"VADER and {_signed(test - tfidf)} against TF-IDF + LR")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
 
@@ -219,6 +224,9 @@ def render(rows: list[Row], missing: list[str], store: Store) -> str:
             f"{_f(b['vader'].get('accuracy'))} / {_f(b['vader'].get('macro_f1'))} | "
             f"{_f(b['tfidf_logreg'].get('accuracy'))} / {_f(b['tfidf_logreg'].get('macro_f1'))}"
             f" | {seed} | {r.budget} | {_wall(r.wall_s)} |")
+    campaigns = [r for r in rows if r.campaign]
+    total = sum(r.wall_s or 0 for r in campaigns)
+    lines += ["", f"{len(campaigns)} campaigns, {_wall(total)} of wall time in all."]
     lines += ["", "## The differences, one sentence each", ""]
     for r in rows:
         text = sentence(r)

@@ -14,12 +14,14 @@ winner for the first, or `start_from`: any logged run or campaign), and:
 - is logged as an MLflow run nested under the campaign's run (tags kind=stage, source=stage,
   stage, parent_model_run_id, parent_model_uri, freeze), with its model, its validation metrics
   and its own test split scored once; the stages never count as campaign trials.
-Stages already finished are reused, so an interrupted staged campaign resumes.
+A finished stage run is reused when its parent and its YAML are unchanged (an interrupted staged
+campaign resumes); otherwise it is tagged superseded and the stage runs again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,17 +88,19 @@ def run_stages(experiment: ExperimentConfig, campaign: str, store: Store,
     if previous is None:
         raise InputError(campaign, "stages", "the campaign has no best trial to start from")
     tracker.resume_campaign(campaign_id)
-    done = {r["tags"].get("stage"): r for r in tracker.trial_rows(campaign_id)
-            if r["tags"].get("source") == "stage" and r["status"] == "FINISHED"}
+    done = latest_stage_runs(tracker.trial_rows(campaign_id))
     results = []
     for number, stage in enumerate(experiment.stages, start=1):
         source = resolve_run(tracker, stage.start_from) if stage.start_from else previous
-        if stage.name in done and done[stage.name]["tags"].get("parent_model_run_id") == source:
-            row = done[stage.name]
+        row = done.get(stage.name)
+        if row is not None and row["tags"].get("parent_model_run_id") == source and \
+                row["tags"].get("stage_config") == stage_digest(stage):
             progress(f"stage {stage.name}: already finished (run {row['run_id']})")
             results.append(_result_of(row))
             previous = row["run_id"]
             continue
+        if row is not None:  # another parent or another stage config: replaced, kept as history
+            tracker.set_tags(row["run_id"], {"superseded": "true"})
         result = fine_tune_stage(tracker, experiment, stage, number, campaign, campaign_id,
                                  source, store, progress)
         results.append(result)
@@ -107,6 +111,22 @@ def run_stages(experiment: ExperimentConfig, campaign: str, store: Store,
                                           "stages/benchmark.csv": table.to_csv(index=False)})
     tracker.end_run(campaign_id, "FINISHED")
     return results
+
+
+def stage_digest(stage: StageConfig) -> str:
+    """What a finished stage run must match to be reused (its YAML, as logged)."""
+    text = yaml.safe_dump(to_dict(stage), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def latest_stage_runs(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The current finished run of each stage (superseded ones left out), by stage name."""
+    out = {}
+    for row in sorted(rows, key=lambda r: r["start_ms"] or 0):
+        if row["tags"].get("source") == "stage" and row["status"] == "FINISHED" and \
+                row["tags"].get("superseded") != "true":
+            out[row["tags"]["stage"]] = row
+    return out
 
 
 def fine_tune_stage(tracker: Tracker, experiment: ExperimentConfig, stage: StageConfig,
@@ -128,6 +148,7 @@ def fine_tune_stage(tracker: Tracker, experiment: ExperimentConfig, stage: Stage
     run_id = tracker.start_trial(campaign_id, f"stage-{stage.name}", params, {
         "campaign": campaign, "kind": "stage", "source": "stage", "stage": stage.name,
         "stage_index": number, "parent_model_run_id": source_run,
+        "stage_config": stage_digest(stage),
         "parent_model_uri": parent_tags.get("model_uri", ""),
         "freeze": ",".join(stage.freeze), "data": exp.data.describe(),
         "data_fingerprint": data.fingerprint, "seed": experiment.seed, "git_commit": commit})
@@ -235,8 +256,7 @@ def benchmark(store: Store, campaign: str) -> pd.DataFrame:
     if base is not None:
         records.append(_record("base", run.data.params.get("dataset", ""), base["run_id"],
                                run.data.metrics, float(run.data.params.get("test_rows", 0))))
-    stages = sorted((r for r in rows if r["tags"].get("source") == "stage"
-                     and r["status"] == "FINISHED"),
+    stages = sorted(latest_stage_runs(rows).values(),
                     key=lambda r: int(r["tags"].get("stage_index", 0)))
     for r in stages:
         records.append(_record(r["tags"]["stage"], r["tags"].get("data", ""), r["run_id"],

@@ -176,3 +176,18 @@ def test_stages_can_start_from_any_logged_run_without_a_base_campaign(staged):
     assert tracker.client.get_run(again[0].run_id).data.tags["mlflow.parentRunId"] == \
         campaign.info.run_id
     assert list(benchmark(store, "from-a-run")["stage"]) == ["second"]
+
+
+def test_a_changed_stage_runs_again_and_supersedes_the_old_run(staged):
+    # last in this file: it replaces the second stage's run in the shared store
+    experiment, store, results, _ = staged
+    second = dataclasses.replace(experiment.stages[1], params={"learning_rate": 0.002})
+    changed = dataclasses.replace(experiment, stages=[experiment.stages[0], second])
+    again = run_stages(changed, "staged-1", store, progress=lambda m: None)
+    assert again[0].run_id == results[0].run_id  # unchanged: reused
+    assert again[1].run_id != results[1].run_id and again[1].parent_run_id == results[0].run_id
+    tags = store.tracker().client.get_run(results[1].run_id).data.tags
+    assert tags["superseded"] == "true"
+    table = benchmark(store, "staged-1")
+    assert list(table["stage"]) == ["base", "first", "second"]
+    assert table["run_id"].iloc[2] == again[1].run_id[:8]
