@@ -30,7 +30,10 @@ OBJECTIVE_METRICS = (
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class SourceConfig:
+    """One file: a registered dataset (columns and labels from the registry unless overridden)
+    or any CSV."""
+
     dataset: str  # a name in data.REGISTRY, or "csv" for any file (then `path` is required)
     path: str | None = None  # relative to the data directory unless absolute
     text_column: str | None = None  # None: the registry's default for the dataset
@@ -38,6 +41,34 @@ class DataConfig:
     group_column: str | None = None  # candidate / airline: per-group counts, election analysis
     label_mapping: dict[str, str] | None = None  # raw label -> negative | neutral | positive | drop
     max_rows: int | None = None  # read only the first N rows (quick looks)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """One file given inline (`dataset: ...`, as SourceConfig), or several under `sources:`,
+    each with its own columns and label mapping, combined before the split."""
+
+    dataset: str | None = None
+    path: str | None = None
+    text_column: str | None = None
+    label_column: str | None = None
+    group_column: str | None = None
+    label_mapping: dict[str, str] | None = None
+    max_rows: int | None = None
+    sources: list[SourceConfig] = field(default_factory=list)
+    # a text found in several sources is kept once, from the first source listing it
+    deduplicate: bool = True
+
+    def describe(self) -> str:
+        """The dataset names, `airline + gop-debate` for several sources."""
+        return " + ".join(s.dataset if s.dataset != "csv" else f"csv:{s.path}"
+                          for s in self.all_sources())
+
+    def all_sources(self) -> list[SourceConfig]:
+        if self.sources:
+            return list(self.sources)
+        return [SourceConfig(self.dataset or "", self.path, self.text_column, self.label_column,
+                             self.group_column, self.label_mapping, self.max_rows)]
 
 
 @dataclass(frozen=True)
@@ -102,6 +133,14 @@ class ParameterSpec:
     values: list[int | float | str | bool] | None = None  # for choice
     log_scale: bool = False
     default: int | float | str | bool | None = None  # used by `train` when no --param is given
+    # choice only: value -> parameters that exist only when this parameter takes that value
+    # (a second layer's units); Ax proposes them only then (a hierarchical search space)
+    dependents: dict[str, list[str]] | None = None
+
+    def dependents_by_value(self) -> dict[Any, list[str]]:
+        """`dependents` keyed by the choice values themselves (YAML keys arrive as strings)."""
+        by_text = {str(v): v for v in self.values or []}
+        return {by_text[k]: list(names) for k, names in (self.dependents or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -114,6 +153,32 @@ class SearchSpace:
     def defaults(self) -> dict[str, Any]:
         """Every parameter's default (or the middle of its range), plus the fixed values."""
         return {**{n: _default_of(s) for n, s in self.parameters.items()}, **self.fixed}
+
+
+@dataclass(frozen=True)
+class ReferenceConfig:
+    """What a seed document reports for the system an experiment reproduces."""
+
+    seed: str  # "000" .. "004"
+    metric: str  # the figure's meaning in our names: val_accuracy, test_accuracy, ...
+    value: float
+    note: str = ""  # the seed's data and setting, for the comparison in RESULTS.md
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """A fine-tuning stage (seed 001): the previous stage's model (or a logged run's) trained
+    further on new data, named layers frozen, at a lower learning rate, reading the new data with
+    the parent's cleaning, vocabulary and sequence length."""
+
+    name: str
+    data: DataConfig
+    labels: LabelConfig | None = None  # None: the experiment's
+    freeze: list[str] = field(default_factory=list)  # layer names: embedding, bilstm, ...
+    # overrides of the parent's parameters; without learning_rate: the parent's / 10
+    params: dict[str, int | float | str | bool] = field(default_factory=dict)
+    start_from: str | None = None  # a run id or campaign (its best run) instead of the previous
+    reference: ReferenceConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +197,8 @@ class ExperimentConfig:
     budget: BudgetConfig = BudgetConfig()
     election: ElectionConfig = ElectionConfig()
     seed: int = 0
+    reference: ReferenceConfig | None = None  # the seed's reported figure, for RESULTS.md
+    stages: list[StageConfig] = field(default_factory=list)  # fine-tuning after the campaign
     path: str = field(default="", metadata={"internal": True})
     space: SearchSpace | None = field(default=None, metadata={"internal": True})
 
@@ -154,6 +221,7 @@ def parse_search_space(raw: dict[str, Any], where: str) -> SearchSpace:
     clash = set(space.parameters) & set(space.fixed)
     if clash:
         raise InputError(where, f"fixed.{sorted(clash)[0]}", "is both tuned and fixed")
+    _check_dependents(space, where)
     return space
 
 
@@ -172,25 +240,49 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: to_dict(v) if dataclasses.is_dataclass(v) else _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [to_dict(v) if dataclasses.is_dataclass(v) else _plain(v) for v in value]
     return value
 
 
 # ---- checks beyond types ---------------------------------------------------------------------
 
 
+def _check_data(data: DataConfig, where: str, dotted: str) -> None:
+    inline = [f.name for f in dataclasses.fields(SourceConfig)
+              if getattr(data, f.name) is not None]
+    if data.sources and inline:
+        raise InputError(where, f"{dotted}.{inline[0]}",
+                         "give one file inline or several under sources, not both")
+    if not data.sources and data.dataset is None:
+        raise InputError(where, f"{dotted}.dataset",
+                         "is required (or list several files under sources)")
+    for i, source in enumerate(data.all_sources()):
+        at = f"{dotted}.sources[{i}]" if data.sources else dotted
+        if source.max_rows is not None and source.max_rows < 1:
+            raise InputError(where, f"{at}.max_rows", "must be at least 1")
+        if source.dataset == "csv" and not (source.path and source.text_column
+                                            and source.label_column):
+            raise InputError(where, at, "dataset csv needs path, text_column and label_column")
+        for raw, sentiment in (source.label_mapping or {}).items():
+            if sentiment not in (*SENTIMENTS, "drop"):
+                raise InputError(where, f"{at}.label_mapping.{raw}",
+                                 f"must map to one of {', '.join(SENTIMENTS)}, drop; "
+                                 f"got {sentiment!r}")
+
+
 def _check_experiment(exp: ExperimentConfig, where: str) -> None:
-    if exp.data.dataset == "csv" and not (exp.data.path and exp.data.text_column
-                                          and exp.data.label_column):
-        raise InputError(where, "data", "dataset csv needs path, text_column and label_column")
-    for raw, sentiment in (exp.data.label_mapping or {}).items():
-        if sentiment not in (*SENTIMENTS, "drop"):
-            raise InputError(where, f"data.label_mapping.{raw}",
-                             f"must map to one of {', '.join(SENTIMENTS)}, drop; got {sentiment!r}")
+    _check_data(exp.data, where, "data")
     if not 0 <= exp.labels.vader_threshold < 1:
         raise InputError(where, "labels.vader_threshold", "must be in [0, 1)")
-    if exp.data.max_rows is not None and exp.data.max_rows < 1:
-        raise InputError(where, "data.max_rows", "must be at least 1")
+    names = [stage.name for stage in exp.stages]
+    for i, stage in enumerate(exp.stages):
+        _check_data(stage.data, where, f"stages[{i}].data")
+        if not stage.name or names.count(stage.name) > 1 or stage.name == "base":
+            raise InputError(where, f"stages[{i}].name",
+                             "stage names must be unique, non-empty and not 'base'")
+        lr = stage.params.get("learning_rate")
+        if lr is not None and (isinstance(lr, (str, bool)) or lr <= 0):
+            raise InputError(where, f"stages[{i}].params.learning_rate", "must be above 0")
     s = exp.split
     for name in ("validation", "test"):
         if not 0 < getattr(s, name) < 1:
@@ -213,6 +305,27 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         raise InputError(where, "budget.max_failure_rate", "must be between 0 and 1")
     if exp.optimizer.initialization_trials < 1:
         raise InputError(where, "optimizer.initialization_trials", "must be at least 1")
+
+
+def _check_dependents(space: SearchSpace, where: str) -> None:
+    owners: dict[str, str] = {}
+    for name, spec in space.parameters.items():
+        if not spec.dependents:
+            continue
+        if spec.type != "choice":
+            raise InputError(where, f"parameters.{name}.dependents", "only a choice has them")
+        known = {str(v) for v in spec.values}
+        for value, dependents in spec.dependents.items():
+            if value not in known:
+                raise InputError(where, f"parameters.{name}.dependents.{value}",
+                                 f"is not one of the values {spec.values}")
+            for dependent in dependents:
+                if dependent not in space.parameters or dependent == name:
+                    raise InputError(where, f"parameters.{name}.dependents.{value}",
+                                     f"{dependent!r} is not another tuned parameter")
+                if owners.setdefault(dependent, name) != name:
+                    raise InputError(where, f"parameters.{name}.dependents.{value}",
+                                     f"{dependent!r} already depends on {owners[dependent]}")
 
 
 def _check_parameter(spec: ParameterSpec, where: str, dotted: str) -> None:

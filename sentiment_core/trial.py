@@ -11,12 +11,19 @@ seeds, so a trial's value is a mean with a standard error rather than one lucky 
 imports Ax or MLflow; campaigns and tracking wrap them from outside. The test split is never
 touched here.
 
-Training options read from the parameters (fixed or tuned in the search space):
-`class_weight` (none | balanced; the validation loss is weighted alike),
-`early_stopping_patience` (epochs without a better monitored value before stopping; 0 or
-absent: run every epoch) and `early_stopping_monitor` (val_loss, or a validation score such as
-val_macro_f1). The best epoch's weights are always restored, so `num_epochs` is a maximum and
-`best_epoch` records what was used.
+Training options read from the parameters (fixed or tuned in the search space; defaults in
+`models.TRAINING_OPTIONS`): `class_weight` (none | balanced; the validation loss is weighted
+alike), `early_stopping_patience` (epochs without a better monitored value before stopping; 0 or
+absent: run every epoch), `early_stopping_monitor` (val_loss, or a validation score such as
+val_macro_f1: the validation loss of a class-weighted model rises from the first epoch while
+its F1 still climbs),
+`reduce_lr_patience` / `reduce_lr_factor` / `min_learning_rate` (ReduceLROnPlateau on the
+validation loss; patience 0: off), `label_smoothing`. The weights of the best epoch are always
+restored (`keep_best_epoch`, the one early-stopping and best-epoch-checkpoint
+mechanism), so `num_epochs` is a maximum and `best_epoch` records what was used.
+
+Fine-tuning: `run_trial(..., start_from=load_parent, freeze=["embedding"])` trains a copy of a
+parent model (its vocabulary must be the one `data` was vectorized with) instead of building one.
 """
 
 from __future__ import annotations
@@ -33,7 +40,13 @@ import numpy as np
 
 from .data import PreparedData, cross_validation_folds
 from .evaluation import classification_metrics
-from .models import build_model
+from .models import (
+    TRAINING_OPTIONS,
+    build_model,
+    fine_tune_model,
+    model_inputs,
+    train_feature_stats,
+)
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
 
@@ -66,11 +79,11 @@ def class_weights(y: np.ndarray, mode: str) -> dict[int, float] | None:
 
 
 def keep_best_epoch(keras, patience: int | None, monitor: str = "val_loss",
-                    data: PreparedData | None = None):
+                    validation: tuple[Any, np.ndarray] | None = None):
     """One callback for early stopping and the best-epoch checkpoint: tracks the best value of
     `monitor` — the validation loss, or a validation score from `classification_metrics`
-    (`val_macro_f1`, `val_roc_auc`, ...: computed on `data`'s validation split each epoch, a
-    judge that matches the objective) — stops after `patience` epochs without improvement
+    (`val_macro_f1`, `val_roc_auc`, ...: computed on `validation` = (model inputs, labels) each
+    epoch, a judge that matches the objective) — stops after `patience` epochs without improvement
     (never if None), and always restores the best epoch's weights at the end (Keras's
     EarlyStopping restores them only when it stopped early)."""
     sign = 1.0 if monitor.endswith("loss") else -1.0  # lower is better after the sign
@@ -78,8 +91,8 @@ def keep_best_epoch(keras, patience: int | None, monitor: str = "val_loss",
     def current(model, logs) -> float:
         if monitor in logs:
             return sign * logs[monitor]
-        proba = model.predict(data.x_val, batch_size=2048, verbose=0)
-        return sign * classification_metrics(data.y_val, proba)[monitor.removeprefix("val_")]
+        proba = model.predict(validation[0], batch_size=2048, verbose=0)
+        return sign * classification_metrics(validation[1], proba)[monitor.removeprefix("val_")]
 
     class KeepBestEpoch(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -102,8 +115,24 @@ def keep_best_epoch(keras, patience: int | None, monitor: str = "val_loss",
     return KeepBestEpoch()
 
 
+def training_callbacks(keras, params: dict[str, Any], validation: tuple[Any, np.ndarray]):
+    """TerminateOnNaN, the best-epoch keeper, and ReduceLROnPlateau when asked for."""
+    options = {**TRAINING_OPTIONS, **params}
+    best_epoch = keep_best_epoch(keras, int(options["early_stopping_patience"]) or None,
+                                 str(options["early_stopping_monitor"]), validation)
+    callbacks = [keras.callbacks.TerminateOnNaN(), best_epoch]
+    if int(options["reduce_lr_patience"]) > 0:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=float(options["reduce_lr_factor"]),
+            patience=int(options["reduce_lr_patience"]),
+            min_lr=float(options["min_learning_rate"])))
+    return best_epoch, callbacks
+
+
 def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
-              on_epoch: EpochCallback | None = None) -> TrialResult:
+              on_epoch: EpochCallback | None = None,
+              start_from: Callable[[], Any] | None = None,
+              freeze: list[str] | None = None) -> TrialResult:
     """Train one model and score it on the validation split.
 
     Args:
@@ -115,6 +144,9 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
             metrics.
         family: a name in `models.FAMILIES`.
         on_epoch: called as on_epoch(epoch, num_epochs, logs) after every epoch (progress).
+        start_from: fine-tuning: returns a fresh copy of the parent model (called after the
+            session is cleared); the model is then not built from `family`.
+        freeze: fine-tuning: names of the parent's layers to keep fixed.
 
     Raises:
         TrialFailed: the loss became NaN or the parameters cannot build a model.
@@ -129,22 +161,28 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     if epochs < 1 or batch_size < 1:
         raise TrialFailed(f"num_epochs and batch_size must be >= 1 (got {epochs}, {batch_size})")
     weights = class_weights(data.y_train, str(params.get("class_weight", "none")))
+    vocab_size = len(data.vocabulary)
     try:
-        model = build_model(family, params, len(data.vocabulary), data.sequence_length,
-                            len(data.class_names))
-    except ValueError as err:
+        if start_from is not None:
+            model = fine_tune_model(start_from(), list(freeze or []), params,
+                                    len(data.class_names))
+        else:
+            model = build_model(family, params, vocab_size, data.sequence_length,
+                                len(data.class_names),
+                                train_feature_stats(family, data.x_train, vocab_size))
+    except (ValueError, KeyError) as err:
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()
-    best_epoch = keep_best_epoch(keras, int(params.get("early_stopping_patience", 0)) or None,
-                                 str(params.get("early_stopping_monitor", "val_loss")), data)
-    callbacks = [keras.callbacks.TerminateOnNaN(), best_epoch]
+    x_val = model_inputs(model, data.x_val, vocab_size)
+    best_epoch, callbacks = training_callbacks(keras, params, (x_val, data.y_val))
     if on_epoch:
         callbacks.append(keras.callbacks.LambdaCallback(
             on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, epochs, dict(logs or {}))))
-    validation = (data.x_val, data.y_val)
+    validation = (x_val, data.y_val)
     if weights:  # the validation loss (early stopping's judge) weighs classes as training does
         validation += (np.vectorize(weights.get)(data.y_val).astype("float32"),)
-    fit = model.fit(data.x_train, data.y_train, validation_data=validation,
+    fit = model.fit(model_inputs(model, data.x_train, vocab_size), data.y_train,
+                    validation_data=validation,
                     epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                     callbacks=callbacks, class_weight=weights)
     fitted = time.perf_counter()
@@ -152,7 +190,7 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     losses = history.get("loss", [])
     if not losses or any(math.isnan(v) for v in losses):
         raise TrialFailed("the training loss became NaN")
-    val_proba = model.predict(data.x_val, batch_size=max(batch_size, 1024), verbose=0)
+    val_proba = model.predict(x_val, batch_size=max(batch_size, 1024), verbose=0)
     metrics = {f"val_{k}": v for k, v in classification_metrics(data.y_val, val_proba).items()}
     metrics["val_loss"] = history["val_loss"][best_epoch.best_epoch - 1]
     metrics["best_epoch"], metrics["epochs_run"] = best_epoch.best_epoch, len(losses)
@@ -206,8 +244,9 @@ class ObjectiveResult:
 
 def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
                   folds: int = 1, replicates: int = 1, on_epoch: EpochCallback | None = None,
-                  on_unit: Callable[[int, str, TrialResult], None] | None = None
-                  ) -> ObjectiveResult:
+                  on_unit: Callable[[int, str, TrialResult], None] | None = None,
+                  start_from: Callable[[], Any] | None = None,
+                  freeze: list[str] | None = None) -> ObjectiveResult:
     """`run_trial` over K grouped folds of train + validation (folds > 1) and/or R seeds
     (seed, seed + 1, ...). With folds = replicates = 1 it is one `run_trial` on the fixed split.
     `on_unit(i, name, result)` is called after each unit (logging per fold or seed)."""
@@ -217,7 +256,7 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
         for r in range(replicates):
             name = " ".join(filter(None, [f"fold {f}" if folds > 1 else "",
                                           f"seed {seed + r}" if replicates > 1 else ""]))
-            result = run_trial(params, view, seed + r, family, on_epoch)
+            result = run_trial(params, view, seed + r, family, on_epoch, start_from, freeze)
             units.append(result)
             names.append(name or f"seed {seed}")
             if on_unit:
@@ -231,13 +270,18 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
 
 def average_models(models: list[Any]):
     """One Keras model whose output is the mean of `models`' outputs (saved and loaded as one
-    .keras file); the model itself when there is one."""
+    .keras file); the model itself when there is one. The ensemble takes the members' inputs
+    under the same names (`tokens`, and `features` for a feature family)."""
     if len(models) == 1:
         return models[0]
     import keras
 
-    inputs = keras.Input(shape=models[0].input_shape[1:], dtype="int32")
+    first = models[0].inputs
+    named = first if isinstance(first, dict) else {t.name: t for t in first}
+    inputs = {name: keras.Input(shape=t.shape[1:], dtype=t.dtype, name=name)
+              for name, t in named.items()}
+    feed = inputs if len(inputs) > 1 else next(iter(inputs.values()))
     for i, model in enumerate(models):
         model.name = f"member_{i}"  # names must be unique inside the outer model
-    return keras.Model(inputs, keras.layers.Average()([m(inputs) for m in models]),
+    return keras.Model(feed, keras.layers.Average()([m(feed) for m in models]),
                        name="average_of_" + str(len(models)))

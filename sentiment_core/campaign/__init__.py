@@ -1,6 +1,7 @@
 """Campaigns: the ask -> train -> tell loop and everything around it.
 
-loop (run_campaign: Ax asks, an executor trains, Ax is told, MLflow records), executors (where
+loop (run_campaign: Ax asks, an executor trains, Ax is told, MLflow records), stages
+(fine-tuning after a campaign, seed 001), results (RESULTS.md from the store), executors (where
 trials run), reproduce (retrain a trial from MLflow alone), store (where state lives), the two
 adapters search (the only Ax importer) and tracking (the only MLflow importer), ui (the MLflow
 UI over REST, no MLflow import), context (a finished campaign opened for evaluation) and
@@ -22,7 +23,10 @@ _EXPORTS = {
     "overview_url": "ui",
     "CampaignContext": "context", "open_campaign": "context", "resolve_model": "context",
     "election": "context", "log_election": "context",
-    "write_report": "html_report",
+    "write_report": "html_report", "log_baselines": "loop",
+    "run_stages": "stages", "benchmark": "stages", "format_benchmark": "stages",
+    "StageResult": "stages", "stage_experiment": "stages", "stage_data": "stages",
+    "write_results": "results", "results_table": "results",
 }
 __all__ = sorted(_EXPORTS)
 

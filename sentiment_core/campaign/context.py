@@ -74,8 +74,7 @@ class CampaignContext:
         key = f"proba_{split}"
         if key not in self.cache:
             x = getattr(self.data, f"x_{split}")
-            out = np.asarray(self.classifier.model.predict(x, batch_size=1024, verbose=0))
-            self.cache[key] = out.reshape(-1) if len(self.data.class_names) == 2 else out
+            self.cache[key] = self.classifier.predict_ids(x)
         return self.cache[key]
 
 

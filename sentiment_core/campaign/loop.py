@@ -22,10 +22,11 @@ import numpy as np
 import yaml
 
 from ..config import PROJECT_ROOT, ExperimentConfig, to_dict
-from ..data import PreparedData, prepare
+from ..data import PreparedData, prepare, split_texts
 from ..errors import InputError
 from ..evaluation import (
     TextClassifier,
+    baseline_table,
     best_row,
     evaluation,
     flat_metrics,
@@ -117,7 +118,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                   "parameters": ",".join([*experiment.space.parameters,
                                           *experiment.space.fixed])},
             params={"seed": experiment.seed, "family": experiment.model.family,
-                    "dataset": experiment.data.dataset, "label_mode": experiment.labels.mode,
+                    "dataset": experiment.data.describe(), "label_mode": experiment.labels.mode,
                     "classes": experiment.labels.classes,
                     "train_rows": len(data.y_train), "val_rows": len(data.y_val),
                     "test_rows": len(data.y_test), "vocabulary_size": len(data.vocabulary)},
@@ -150,6 +151,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     best = best_row(rows, objective.metric, objective.direction)
     if best is not None:
         score_winner_on_test(tracker, parent_id, best, data, progress)
+        log_baselines(tracker, parent_id, experiment, data, store, progress)
     predicted = search.predicted_best()
     if predicted is not None:
         tracker.set_tags(parent_id, {"ax_predicted_best_trial": predicted[0],
@@ -182,6 +184,31 @@ def score_winner_on_test(tracker: Tracker, parent_id: str, best: dict[str, Any],
     tracker.set_tags(best["run_id"], {"test_evaluated": "winner"})
     progress(f"winner trial {index} on the held-out test split (scored once): "
              f"macro F1 {metrics['test_macro_f1']:.4f}, ROC AUC {metrics['test_roc_auc']:.4f}")
+
+
+BASELINE_SLUGS = {"majority class": "majority", "TextBlob lexicon": "textblob",
+                  "VADER lexicon": "vader", "TF-IDF + logistic regression": "tfidf_logreg"}
+
+
+def log_baselines(tracker: Tracker, run_id: str, experiment: ExperimentConfig,
+                  data: PreparedData, store: Store, progress: Callable[[str], None]) -> None:
+    """The baselines (majority, TextBlob, VADER, TF-IDF + logistic regression fitted on the
+    train split) on the run's own validation and test rows, logged once: `baselines.json` and
+    metrics `baseline_<name>_<split>_<metric>` (what RESULTS.md sets beside our figures)."""
+    if tracker.client.get_run(run_id).data.tags.get("baselines_logged"):
+        return
+    table = baseline_table(split_texts(experiment, store.data_dir, data), data.class_names,
+                           experiment.seed)
+    metrics = {f"baseline_{BASELINE_SLUGS.get(r['baseline'], r['baseline'])}_{r['split']}_{k}": v
+               for r in table.to_dict("records") for k, v in r.items()
+               if k not in ("baseline", "split") and np.isfinite(v)}
+    tracker.log_metrics(run_id, metrics)
+    tracker.log_files(run_id, texts={"baselines.json": table.to_json(orient="records",
+                                                                        indent=1)})
+    tracker.set_tags(run_id, {"baselines_logged": "true"})
+    test = table[table["split"] == "test"].set_index("baseline")["accuracy"]
+    progress("baselines on the same test rows: " + ", ".join(
+        f"{name} {value:.4f}" for name, value in test.items()) + " (accuracy)")
 
 
 def _check_seed_table_fits(experiment: ExperimentConfig) -> None:

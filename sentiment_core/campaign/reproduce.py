@@ -21,6 +21,7 @@ from ..data import prepare
 from ..errors import InputError
 from ..evaluation import best_row, classification_metrics
 from ..experiments import experiment_from_dict
+from ..models import model_inputs
 from ..trial import run_objective
 from .context import campaign_data_store
 from .loop import git_commit
@@ -132,7 +133,9 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
         report.other_seeds[other] = run_objective(params, data, other, family, objective.folds,
                                                   units).mean[metric]
     if score_test:
-        test_proba = result.model.predict(data.x_test, batch_size=1024, verbose=0)
+        test_proba = result.model.predict(model_inputs(result.model, data.x_test,
+                                                       len(data.vocabulary)),
+                                          batch_size=1024, verbose=0)
         report.test_metrics = {f"test_{k}": v for k, v in
                                classification_metrics(data.y_test, test_proba).items()}
     logged = {**result.mean, f"stored_{metric}": report.stored, **report.test_metrics}

@@ -57,7 +57,9 @@ def parameter_configs(space: SearchSpace) -> list[Any]:
             kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(spec.values[0])]
             configs.append(ChoiceParameterConfig(
                 name=name, values=list(spec.values), parameter_type=kind,
-                is_ordered=kind in ("int", "float")))
+                is_ordered=kind in ("int", "float"),
+                # a hierarchical space: these parameters are proposed only with that value
+                dependent_parameters=spec.dependents_by_value() or None))
         else:
             low, high = spec.bounds
             if spec.type == "int":

@@ -1,10 +1,11 @@
-"""`campaign run|list|status`, `table`, `ui` and `reproduce`."""
+"""`campaign run|list|status`, `table`, `stages`, `results`, `ui` and `reproduce`."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import click
 
@@ -25,7 +26,13 @@ def campaign() -> None:
 @click.option("--trials", type=click.IntRange(min=1), default=None,
               help="Completed trials to reach [default: the experiment's budget.trials].")
 @click.option("--name", default=None,
-              help="Campaign name; an existing one resumes [default: the experiment's name].")
+              help="Campaign name; an existing one resumes [default: the experiment's name]. "
+                   "With variants: the prefix of each variant's campaign NAME-VARIANT.")
+@click.option("--variant", "only", multiple=True,
+              help="With variants: run only these (repeatable) [default: all, in order].")
+@click.option("--from", "start_from", default=None, metavar="RUN_ID|CAMPAIGN",
+              help="Staged experiment: start the stages from this logged model instead of "
+                   "running the base campaign.")
 @click.option("--attach-seed-table", is_flag=True,
               help="Attach seed 000's ten Table 5 rows as trials tagged source=paper "
                    "(another dataset: shown, never counted as best).")
@@ -33,24 +40,60 @@ def campaign() -> None:
               help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
 @pass_store
 def campaign_run(store: Store, experiment: str, trials: int | None, name: str | None,
-                 attach_seed_table: bool, strategy: str | None) -> None:
-    """Create or resume a campaign: Ax proposes, a trial trains, MLflow records."""
-    from ..campaign import CampaignStopped, run_campaign, with_strategy
-    from ..experiments import load_experiment
+                 only: tuple[str, ...], start_from: str | None, attach_seed_table: bool,
+                 strategy: str | None) -> None:
+    """Create or resume a campaign: Ax proposes, a trial trains, MLflow records.
 
-    exp = with_strategy(load_experiment(experiment), strategy)
+    An experiment with `variants:` runs one campaign per variant (same budget and seed); one
+    with `stages:` fine-tunes the winner stage by stage and prints seed 001's benchmark."""
+    from ..experiments import load_experiment, load_variants
+
+    variants = load_variants(experiment)
+    if not variants:
+        _run_one(store, with_strategy_of(load_experiment(experiment), strategy), trials,
+                 name, start_from, attach_seed_table)
+        return
+    unknown = [v for v in only if v not in variants]
+    if unknown:
+        raise InputError("--variant", unknown[0], f"unknown (known: {', '.join(variants)})")
+    for key, exp in variants.items():
+        if only and key not in only:
+            continue
+        _run_one(store, with_strategy_of(exp, strategy), trials,
+                 f"{name}-{key}" if name else None, start_from, attach_seed_table)
+
+
+def with_strategy_of(exp, strategy):
+    from ..campaign import with_strategy
+
+    return with_strategy(exp, strategy)
+
+
+def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from: str | None,
+             attach_seed_table: bool) -> None:
+    from ..campaign import CampaignStopped, format_benchmark, run_campaign, run_stages
+    from ..campaign import benchmark as stage_benchmark
+
     name = name or exp.name
     trials = trials or exp.budget.trials
-    say(f"campaign {name}: {trials} trials of {exp.name}, objective {exp.objective.direction} "
-        f"{exp.objective.metric}, store {store.path}")
-    try:
-        summary = run_campaign(exp, name, trials, store,
-                               attach_seed_table=attach_seed_table, progress=say)
-    except CampaignStopped as err:
-        raise click.ClickException(f"campaign {name} stopped: {err}") from None
-    click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, {summary.failed} "
-               f"failed, {summary.wall_s / 60:.1f} min)")
-    click.echo(summary.table)
+    if start_from and not exp.stages:
+        raise InputError("--from", start_from, f"{exp.name} has no stages to start")
+    if not start_from:
+        say(f"campaign {name}: {trials} trials of {exp.name}, objective "
+            f"{exp.objective.direction} {exp.objective.metric}, store {store.path}")
+        try:
+            summary = run_campaign(exp, name, trials, store,
+                                   attach_seed_table=attach_seed_table, progress=say)
+        except CampaignStopped as err:
+            raise click.ClickException(f"campaign {name} stopped: {err}") from None
+        click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, "
+                   f"{summary.failed} failed, {summary.wall_s / 60:.1f} min)")
+        click.echo(summary.table)
+    if exp.stages:
+        run_stages(exp, name, store, start_from=start_from, progress=say)
+        click.echo(f"\nseed 001's benchmark per stage — campaign {name} (each on its own "
+                   "test split)")
+        click.echo(format_benchmark(stage_benchmark(store, name)))
     click.echo(f"\nbrowse it:     sentiment-hpo --store {store.path} ui {name}")
     click.echo(f"reproduce it:  sentiment-hpo --store {store.path} reproduce {name}")
 
@@ -116,6 +159,38 @@ def table(store: Store, name: str, fmt: str) -> None:
     """Print campaign NAME's trials like the seed paper's Table 5 (best row marked *)."""
     tracker, parent = campaign_or_fail(store, name)
     click.echo(_table_text(tracker, parent, fmt))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text",
+              show_default=True)
+@pass_store
+def stages(store: Store, name: str, fmt: str) -> None:
+    """Seed 001's benchmark table of staged campaign NAME: one row per stage, each on its own
+    test split (accuracy, precision / recall / F1 per class, macro F1)."""
+    from ..campaign import benchmark, format_benchmark
+
+    click.echo(format_benchmark(benchmark(store, name), fmt))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the markdown here (e.g. experiments/RESULTS.md) instead of printing.")
+@click.option("--experiments", "folder", default="experiments", show_default=True,
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="The experiment YAMLs to report on.")
+@pass_store
+def results(store: Store, out: Path | None, folder: Path) -> None:
+    """Per experiment: best validation and test figures, baselines on the same test rows, the
+    seed's reported figure, budget and wall time, from the store alone."""
+    from ..campaign import write_results
+
+    text = write_results(store, folder, out)
+    if out is None:
+        click.echo(text)
+    else:
+        click.echo(f"written {out}")
 
 
 def _interrupt(signum, frame):

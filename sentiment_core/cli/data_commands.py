@@ -49,7 +49,7 @@ def data_inspect(store: Store, experiment: str) -> None:
     from ..experiments import load_experiment
 
     exp = load_experiment(experiment)
-    say(f"reading {exp.data.dataset} from {store.data_dir}")
+    say(f"reading {exp.data.describe()} from {store.data_dir}")
     click.echo(format_summary(summarize(load_labeled(exp, store.data_dir))))
 
 

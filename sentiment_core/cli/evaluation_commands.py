@@ -60,7 +60,7 @@ def election(store: Store, name: str, data_file: Path | None, text_col: str,
                                   ctx.classifier.class_names)
     rows = ctx.data.rows["test"] if split == "test" and data_file is None else None
     say(f"election: predicting {'test rows of ' if rows is not None else ''}"
-        f"{data_file or ctx.experiment.data.dataset}")
+        f"{data_file or ctx.experiment.data.describe()}")
     votes = election_table(ctx.classifier, ctx.experiment, ctx.store.data_dir, frame, rows)
     if votes.empty:
         raise InputError(str(data_file or ctx.experiment.path), "candidates",

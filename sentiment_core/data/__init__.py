@@ -2,7 +2,8 @@
 
 registry (known datasets, pinned fetch) -> readers (CSV, columns) -> cleaning (named steps) ->
 labeling (human or lexicon labels) -> splits (leak-free, grouped by duplicate key) ->
-vectorization (vocabulary from train only) -> pipeline (`prepare`, cached by fingerprint);
+vectorization (vocabulary from train only) -> features (seed 004's engineered features from
+token ids) -> pipeline (`prepare`, cached by fingerprint);
 eda summarizes a labeled dataset. Knows no optimizer, tracker or model.
 """
 
@@ -11,6 +12,7 @@ from ..errors import InputError
 from . import labeling
 from .cleaning import STEPS, duplicate_groups, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
+from .features import FEATURE_NAMES, feature_scaler, feature_spec, token_features
 from .labeling import lexicon_scores
 from .pipeline import Labeled, PreparedData, cross_validation_folds, load_labeled, prepare, \
     split_texts
@@ -22,10 +24,14 @@ from .vectorization import build_vocabulary, vectorize
 
 def check_data_names(experiment: ExperimentConfig, where: str) -> None:
     """The dataset and cleaning steps an experiment names exist (checked when it is loaded)."""
-    dataset = experiment.data.dataset
-    if dataset != "csv" and dataset not in REGISTRY:
-        raise InputError(where, "data.dataset", f"unknown dataset {dataset!r} "
-                                                f"(known: csv, {', '.join(REGISTRY)})")
+    datas = [("data", experiment.data)] + [(f"stages[{i}].data", stage.data)
+                                           for i, stage in enumerate(experiment.stages)]
+    for dotted, data in datas:
+        for i, source in enumerate(data.all_sources()):
+            if source.dataset != "csv" and source.dataset not in REGISTRY:
+                at = f"{dotted}.sources[{i}].dataset" if data.sources else f"{dotted}.dataset"
+                raise InputError(where, at, f"unknown dataset {source.dataset!r} "
+                                            f"(known: csv, {', '.join(REGISTRY)})")
     for i, step in enumerate(experiment.cleaning):
         if step not in STEPS:
             raise InputError(where, f"cleaning[{i}]",
@@ -33,9 +39,10 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 
 __all__ = [
-    "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData", "build_vocabulary",
-    "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups",
-    "duplicate_key", "fetch", "format_summary", "labeling", "leak_free_split", "lexicon_scores",
-    "load_labeled", "make_cleaner", "prepare", "read_csv", "read_user_csv", "resolve_dataset",
-    "sha256_of", "split_texts", "summarize", "vectorize",
+    "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
+    "build_vocabulary", "check_data_names", "cross_validation_folds", "data_dir",
+    "duplicate_groups", "duplicate_key", "feature_scaler", "feature_spec", "fetch",
+    "format_summary", "labeling", "leak_free_split", "lexicon_scores", "load_labeled",
+    "make_cleaner", "prepare", "read_csv", "read_user_csv", "resolve_dataset", "sha256_of",
+    "split_texts", "summarize", "token_features", "vectorize",
 ]

@@ -23,6 +23,7 @@ def summarize(labeled: Labeled) -> dict[str, Any]:
     return {
         "file": str(labeled.source),
         "sha256": labeled.file_sha256,
+        "files": dict(labeled.files),
         **labeled.counts,
         "classes": classes,
         "majority_share": max(classes.values()) / len(frame),
@@ -37,10 +38,15 @@ def summarize(labeled: Labeled) -> dict[str, Any]:
 
 
 def format_summary(s: dict[str, Any]) -> str:
-    lines = [
-        f"file                {s['file']}",
-        f"sha256              {s['sha256']}",
-        f"rows read           {s['rows_read']}",
+    files = s.get("files") or {s["file"]: s["sha256"]}
+    lines = [f"file                {path}\nsha256              {sha}" for path, sha in files.items()]
+    lines += [f"rows read           {s['rows_read']}"]
+    lines += [f"  from {key.removeprefix('rows_read_'):<13} {value}"
+              for key, value in s.items() if key.startswith("rows_read_")]
+    if "dropped_cross_source_duplicates" in s:
+        lines.append(f"dropped (dup.)      {s['dropped_cross_source_duplicates']}   (text already in "
+                     "an earlier source)")
+    lines += [
         f"dropped (label)     {s['dropped_label']}   (neutral in binary mode, or unmapped)",
         f"dropped (empty)     {s['dropped_empty_text']}   (nothing left after cleaning)",
         f"rows kept           {s['rows_kept']}",

@@ -1,10 +1,14 @@
-"""From a raw CSV to the arrays a trial trains on, cached by fingerprint.
+"""From raw CSVs to the arrays a trial trains on, cached by fingerprint.
 
     labeled = load_labeled(experiment, data_dir)      # cleaned text, class ids, groups, stats
     data = prepare(experiment, data_dir, cache_dir)   # PreparedData (vectorized splits)
+    stage = prepare(stage_experiment, data_dir, cache_dir, vocabulary=parent_vocabulary)
 
-The cache key covers the file's sha256, the column/label choices, the cleaning steps, the split and
-the vectorization, so no trial and no later campaign tokenizes the same data twice.
+An experiment's data are one file or several sources, each read with its own columns and label
+mapping and combined before the split; a text present in several sources is kept once (from the
+first source listing it). The cache key covers every file's sha256, the column/label choices, the
+cleaning steps, the split and the vectorization (or the given vocabulary), so no trial and no
+later campaign tokenizes the same data twice.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from ..config import ExperimentConfig, to_dict
 from ..errors import InputError
 from . import labeling
 from .cleaning import duplicate_groups, make_cleaner
-from .readers import read_csv, resolve_dataset
+from .readers import read_csv, resolve_sources
 from .registry import sha256_of
 from .splits import grouped_folds, leak_free_split
 
@@ -34,11 +38,12 @@ CACHE_VERSION = 2  # bump when the prepared arrays change meaning
 class Labeled:
     """One row per kept example, with what inspection, splitting and analysis need."""
 
-    frame: pd.DataFrame  # columns: row (in the file), text, clean, key, label, group
+    frame: pd.DataFrame  # columns: row, text, clean, key, label, group, source
     class_names: list[str]
-    source: Path
-    file_sha256: str
+    source: Path  # the (first) file
+    file_sha256: str  # its sha256; several sources: a digest of every file's sha256
     counts: dict[str, int]  # rows read / dropped at each filter
+    files: dict[str, str] = field(default_factory=dict)  # every file -> its sha256
 
 
 @dataclass
@@ -63,9 +68,51 @@ class PreparedData:
 
 
 def load_labeled(experiment: ExperimentConfig, directory: Path) -> Labeled:
-    dataset, path = resolve_dataset(experiment, directory)
-    raw = read_csv(path, dataset, experiment.data.max_rows)
-    counts = {"rows_read": len(raw)}
+    """Every source read, cleaned and labeled, combined; rows numbered across sources (`row`
+    is the position in the first file, then in the next, ...); duplicate groups over all of
+    them; cross-source duplicates removed; unlabeled and empty rows dropped."""
+    sources = resolve_sources(experiment.data, directory)
+    parts, counts, files = [], {"rows_read": 0}, {}
+    for number, (dataset, path, max_rows) in enumerate(sources):
+        part = _read_source(experiment, dataset, path, max_rows)
+        part["row"] += counts["rows_read"]
+        part["source"] = dataset.name if dataset.name != "csv" else path.name
+        counts["rows_read"] += len(part)
+        if len(sources) > 1:
+            counts[f"rows_read_{part['source'].iloc[0]}"] = len(part)
+        files[str(path)] = sha256_of(path)
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame.insert(3, "key", duplicate_groups(frame["text"], frame["clean"])
+                 if experiment.split.group_duplicates else np.arange(len(frame)))
+    kept_label = frame["label"] != labeling.DROPPED
+    counts["dropped_label"] = int((~kept_label).sum())
+    kept_text = frame["clean"].str.len() > 0
+    counts["dropped_empty_text"] = int((kept_label & ~kept_text).sum())
+    frame = frame[kept_label & kept_text].reset_index(drop=True)
+    if len(sources) > 1 and experiment.data.deduplicate:
+        order = frame["source"].map({name: i for i, name in
+                                     enumerate(dict.fromkeys(frame["source"]))})
+        first = order.groupby(frame["key"]).transform("min")
+        counts["dropped_cross_source_duplicates"] = int((order != first).sum())
+        frame = frame[order == first].reset_index(drop=True)
+    counts["rows_kept"] = len(frame)
+    class_names = labeling.CLASS_NAMES[experiment.labels.classes]
+    present = sorted(set(frame["label"]))
+    if len(present) < 2:
+        left = ", ".join(class_names[i] for i in present) or "none"
+        raise InputError(sources[0][1], sources[0][0].label_column,
+                         f"only one class left after filtering ({left}); need at least two")
+    first_path = sources[0][1]
+    digest = (files[str(first_path)] if len(files) == 1 else
+              hashlib.sha256(json.dumps(sorted(files.values())).encode()).hexdigest())
+    return Labeled(frame, class_names, first_path, digest, counts, files)
+
+
+def _read_source(experiment: ExperimentConfig, dataset, path: Path,
+                 max_rows: int | None) -> pd.DataFrame:
+    """One file as columns row, text, clean, label (DROPPED where unusable), group."""
+    raw = read_csv(path, dataset, max_rows)
     texts = raw[dataset.text_column].astype(str)
     if (texts.str.strip() == "").all():
         raise InputError(path, dataset.text_column, "every text is empty")
@@ -82,27 +129,11 @@ def load_labeled(experiment: ExperimentConfig, directory: Path) -> Labeled:
     else:
         sentiments = labeling.lexicon_sentiments(texts.tolist(), labels_cfg.mode,
                                                  labels_cfg.vader_threshold)
-    label = labeling.class_ids(sentiments, labels_cfg.classes)
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "row": np.arange(len(raw)), "text": texts, "clean": clean,
-        "key": duplicate_groups(texts, clean) if experiment.split.group_duplicates
-        else np.arange(len(raw)),
-        "label": label,
+        "label": labeling.class_ids(sentiments, labels_cfg.classes),
         "group": raw[dataset.group_column] if dataset.group_column else "",
     })
-    kept_label = frame["label"] != labeling.DROPPED
-    counts["dropped_label"] = int((~kept_label).sum())
-    kept_text = frame["clean"].str.len() > 0
-    counts["dropped_empty_text"] = int((kept_label & ~kept_text).sum())
-    frame = frame[kept_label & kept_text].reset_index(drop=True)
-    counts["rows_kept"] = len(frame)
-    class_names = labeling.CLASS_NAMES[labels_cfg.classes]
-    present = sorted(set(frame["label"]))
-    if len(present) < 2:
-        left = ", ".join(class_names[i] for i in present) or "none"
-        raise InputError(path, dataset.label_column,
-                         f"only one class left after filtering ({left}); need at least two")
-    return Labeled(frame, class_names, path, sha256_of(path), counts)
 
 
 def split_texts(experiment: ExperimentConfig, directory: Path,
@@ -112,30 +143,45 @@ def split_texts(experiment: ExperimentConfig, directory: Path,
     return {split: frame.loc[rows].reset_index() for split, rows in data.rows.items()}
 
 
-def fingerprint(experiment: ExperimentConfig, file_sha256: str) -> str:
+def fingerprint(experiment: ExperimentConfig, file_sha256: str | list[str],
+                vocabulary: list[str] | None = None) -> str:
+    """The cache key: every file's sha256 (one string for a single file, as before sources
+    existed, so older caches and recorded fingerprints still match), the data, label, cleaning,
+    split and vectorization settings, the seed, and a given vocabulary's digest."""
+    data = to_dict(experiment.data)
+    if not experiment.data.sources:  # a single file: the dict older versions hashed
+        data.pop("sources")
+        data.pop("deduplicate")
     inputs = {
         "version": CACHE_VERSION, "file_sha256": file_sha256,
-        "data": to_dict(experiment.data), "labels": to_dict(experiment.labels),
+        "data": data, "labels": to_dict(experiment.labels),
         "cleaning": list(experiment.cleaning), "split": to_dict(experiment.split),
         "vectorization": to_dict(experiment.vectorization), "seed": experiment.seed,
     }
+    if vocabulary is not None:
+        inputs["vocabulary_sha256"] = hashlib.sha256("\n".join(vocabulary).encode()).hexdigest()
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | None,
-            progress=lambda message: None) -> PreparedData:
-    """Load, clean, label, split and vectorize; reuse the cached arrays when their inputs match."""
+            progress=lambda message: None, vocabulary: list[str] | None = None) -> PreparedData:
+    """Load, clean, label, split and vectorize; reuse the cached arrays when their inputs match.
+
+    `vocabulary` (a parent model's, for fine-tuning) replaces the one built from the train
+    split: the texts are read exactly as the parent reads them."""
     start = time.perf_counter()
-    dataset, path = resolve_dataset(experiment, directory)
-    key = fingerprint(experiment, sha256_of(path))
+    paths = [path for _, path, _ in resolve_sources(experiment.data, directory)]
+    shas = [sha256_of(path) for path in paths]
+    key = fingerprint(experiment, shas[0] if len(shas) == 1 else shas, vocabulary)
+    names = " + ".join(path.name for path in paths)
     cached = cache_dir / f"{key}.npz" if cache_dir else None
     if cached and cached.exists():
         data = _load_cache(cached, key)
         data.prepare_seconds = time.perf_counter() - start
-        progress(f"data: {path.name} from cache {key} ({len(data.y_train)} train / "
+        progress(f"data: {names} from cache {key} ({len(data.y_train)} train / "
                  f"{len(data.y_val)} val / {len(data.y_test)} test)")
         return data
-    progress(f"data: reading and cleaning {path}")
+    progress(f"data: reading and cleaning {names}")
     labeled = load_labeled(experiment, directory)
     frame = labeled.frame
     s = experiment.split
@@ -144,14 +190,15 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
                                            s.validation, s.test, experiment.seed)
     except ValueError:
         raise InputError(experiment.path, "split",
-                         f"{len(frame)} rows of {path} are too few for validation "
+                         f"{len(frame)} rows of {names} are too few for validation "
                          f"{s.validation} and test {s.test} with every class on each side") \
             from None
     progress(f"data: vectorizing {len(train)} train / {len(val)} val / {len(test)} test rows")
     from .vectorization import build_vocabulary, vectorize  # imports TensorFlow
 
     v = experiment.vectorization
-    vocabulary = build_vocabulary(frame["clean"].iloc[train], v.max_tokens, v.min_count)
+    if vocabulary is None:
+        vocabulary = build_vocabulary(frame["clean"].iloc[train], v.max_tokens, v.min_count)
     if len(vocabulary) <= 2:
         raise InputError(experiment.path, "vectorization.min_count",
                          "leaves no token in the vocabulary")

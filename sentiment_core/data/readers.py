@@ -7,14 +7,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import SENTIMENTS, ExperimentConfig
+from ..config import SENTIMENTS, DataConfig, ExperimentConfig, SourceConfig
 from ..errors import InputError
 from .registry import REGISTRY, Dataset, locate
 
 
+def resolve_sources(data: DataConfig, directory: Path) -> list[tuple[Dataset, Path, int | None]]:
+    """(dataset description with the YAML's overrides, file path, max_rows) per source."""
+    return [(*resolve_source(source, directory), source.max_rows)
+            for source in data.all_sources()]
+
+
 def resolve_dataset(experiment: ExperimentConfig, directory: Path) -> tuple[Dataset, Path]:
-    """The dataset description with the experiment's overrides, and its file path."""
-    d = experiment.data
+    """The first source's description and path (single-file experiments)."""
+    return resolve_source(experiment.data.all_sources()[0], directory)
+
+
+def resolve_source(d: SourceConfig, directory: Path) -> tuple[Dataset, Path]:
+    """The dataset description with the source's overrides, and its file path."""
     if d.dataset == "csv":
         base = Dataset(name="csv", filename=d.path, sha256="", text_column=d.text_column,
                        label_column=d.label_column, label_mapping=d.label_mapping or {},

@@ -2,6 +2,10 @@
 
     classifier = TextClassifier(model, data.vocabulary, experiment.cleaning, 40, ["neg", "pos"])
     classifier.predict(["Great debate tonight!"])   # DataFrame: text, p_positive, label
+
+Raw text goes through the same path as training data: cleaning -> vectorization with the stored
+vocabulary -> `models.model_inputs` (the ids, plus seed 004's engineered features for a feature
+family, computed from those ids; their train-only scaler is inside the model).
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data import make_cleaner, vectorize
+from ..data import feature_spec, make_cleaner, vectorize
+from ..errors import InputError
+from ..models import custom_objects, model_inputs, uses_features
 from .metrics import predictions
 
 
@@ -28,9 +34,14 @@ class TextClassifier:
         return self.predict_ids(vectorize([self._clean(str(t)) for t in texts], self.vocabulary,
                                           self.sequence_length))
 
+    def model_inputs(self, ids: np.ndarray):
+        """What the model reads for vectorized rows (ids, or ids and engineered features)."""
+        return model_inputs(self.model, ids, len(self.vocabulary))
+
     def predict_ids(self, ids: np.ndarray) -> np.ndarray:
         """Probabilities for already vectorized rows (a prepared split)."""
-        proba = np.asarray(self.model.predict(ids, batch_size=1024, verbose=0))
+        proba = np.asarray(self.model.predict(self.model_inputs(ids), batch_size=1024,
+                                              verbose=0))
         return proba.reshape(-1) if len(self.class_names) == 2 else proba
 
     def predict(self, texts: list[str]) -> pd.DataFrame:
@@ -51,7 +62,9 @@ class TextClassifier:
         (directory / "text.json").write_text(json.dumps({
             "vocabulary": self.vocabulary, "cleaning": self.cleaning,
             "sequence_length": self.sequence_length, "class_names": self.class_names,
-            "threshold": self.threshold}))
+            "threshold": self.threshold,
+            **({"features": feature_spec(len(self.vocabulary))}
+               if uses_features(self.model) else {})}))
         return directory
 
     @classmethod
@@ -60,6 +73,12 @@ class TextClassifier:
 
         meta = json.loads((Path(directory) / "text.json").read_text())
         # safe_mode: a Lambda layer (arbitrary Python code) in the file is refused, never run
-        model = keras.saving.load_model(Path(directory) / "model.keras", safe_mode=True)
+        model = keras.saving.load_model(Path(directory) / "model.keras", safe_mode=True,
+                                        custom_objects=custom_objects())
+        stored = meta.get("features")
+        if stored and stored != feature_spec(len(meta["vocabulary"])):
+            raise InputError(directory, "text.json",
+                             f"the model's engineered features {stored} differ from this "
+                             f"version's {feature_spec(len(meta['vocabulary']))}")
         return cls(model, meta["vocabulary"], meta["cleaning"], meta["sequence_length"],
                    meta["class_names"], meta.get("threshold", 0.5))

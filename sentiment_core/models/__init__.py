@@ -1,18 +1,37 @@
 """Model families chosen by name in an experiment's YAML (`model.family`).
 
-registry: the family registry and `build_model`; recurrent: the LSTM families of the seeds.
+registry: the family registry, `build_model`, fine-tuning and model inputs; recurrent: lstm,
+lstm_recurrent_dropout, stacked_lstm, gru; pooled: bilstm_maxpool, bilstm_regularized, avgpool;
+features: the two-input family of seed 004; layers: Keras pieces they need (loaded on first use).
 Knows no optimizer, tracker or data file: a builder gets parameters and shapes.
 """
 
-from . import lexical, recurrent  # noqa: F401 - register their families
+from . import features, lexical, pooled, recurrent  # noqa: F401 - register their families
 from .registry import (
     FAMILIES,
+    TRAINING_OPTIONS,
+    Family,
     build_model,
     check_family,
-    check_parameters,
+    check_space_covers,
+    compile_model,
     family,
-    required_parameters,
+    fine_tune_model,
+    model_inputs,
+    train_feature_stats,
+    uses_features,
 )
 
-__all__ = ["FAMILIES", "build_model", "check_family", "check_parameters", "family",
-           "required_parameters"]
+
+def custom_objects() -> dict:
+    """The package's Keras classes, for `keras.saving.load_model` (imports Keras)."""
+    from .layers import custom_objects as objects
+
+    return objects()
+
+
+__all__ = [
+    "FAMILIES", "TRAINING_OPTIONS", "Family", "build_model", "check_family",
+    "check_space_covers", "compile_model", "custom_objects", "family", "fine_tune_model",
+    "model_inputs", "train_feature_stats", "uses_features",
+]

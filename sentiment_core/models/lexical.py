@@ -4,24 +4,20 @@ regression sees, and what a small recurrent model on a few thousand tweets learn
 
 from __future__ import annotations
 
+from .recurrent import _dense_head, _embedding
 from .registry import family
 
 
-@family("lstm_lexical")
-def lstm_lexical(keras, params, vocab_size):
-    """Embedding -> LSTM -> Dense(ReLU) -> Dropout, concatenated with the masked mean of
-    per-token lexical weights (`lexical_units` of them per token; padding excluded)."""
-    layers = keras.layers
-
-    def body(tokens):
-        embedded = layers.Embedding(vocab_size, int(params["embedding_size"]),
-                                    mask_zero=True)(tokens)
-        deep = layers.LSTM(int(params["lstm_units"]))(embedded)
-        deep = layers.Dense(int(params["neurons_dense"]), activation="relu")(deep)
-        deep = layers.Dropout(float(params["dropout_rate"]))(deep)
-        weights = layers.Embedding(vocab_size, int(params.get("lexical_units", 4)),
-                                   mask_zero=True)(tokens)
-        wide = layers.GlobalAveragePooling1D()(weights)  # honours the mask: a mean over words
-        return layers.Concatenate()([deep, wide])
-
-    return body
+@family("lstm_lexical",
+        required=("embedding_size", "lstm_units", "neurons_dense", "dropout_rate"),
+        optional={"lexical_units": 4})
+def lstm_lexical(keras, params, vocab_size, tokens):
+    """Embedding -> LSTM -> Dense(ReLU) -> Dropout, beside the masked mean of per-token lexical
+    weights (`lexical_units` per token; padding excluded)."""
+    deep = keras.layers.LSTM(int(params["lstm_units"]), name="lstm")(
+        _embedding(keras, params, vocab_size)(tokens))
+    deep = _dense_head(keras, params, deep)
+    weights = keras.layers.Embedding(vocab_size, int(params["lexical_units"]), mask_zero=True,
+                                     name="lexical_weights")(tokens)
+    wide = keras.layers.GlobalAveragePooling1D(name="lexical_mean")(weights)  # honours the mask
+    return keras.layers.Concatenate(name="deep_and_lexical")([deep, wide])

@@ -1,0 +1,77 @@
+"""Small Keras pieces the families need that Keras lacks, registered for safe `.keras` loading.
+
+Imported on first use (it imports Keras), never by `sentiment_core.models` itself, so loading an
+experiment stays free of TensorFlow. `custom_objects()` names them for `keras.saving.load_model`.
+
+- MaskedGlobalPooling1D: max or mean over the time steps the mask keeps. Keras's
+  GlobalMaxPooling1D drops the mask with a warning, so end padding would enter the max.
+- SparseCrossentropyWithSmoothing: label smoothing for integer labels and a softmax output
+  (Keras's SparseCategoricalCrossentropy has no label_smoothing).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+PACKAGE = "sentiment_core"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedGlobalPooling1D(keras.layers.Layer):
+    """(batch, steps, features) -> (batch, features): the max or mean over unmasked steps.
+
+    A row whose every step is masked (an empty text) pools to zeros."""
+
+    def __init__(self, mode: str = "max", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("max", "average"):
+            raise ValueError(f"mode must be max or average, got {mode!r}")
+        self.mode = mode
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.max(inputs, axis=1) if self.mode == "max" else ops.mean(inputs, axis=1)
+        keep = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)  # (batch, steps, 1)
+        count = ops.sum(keep, axis=1)  # (batch, 1)
+        if self.mode == "average":
+            return ops.sum(inputs * keep, axis=1) / ops.maximum(count, 1.0)
+        lowest = ops.cast(ops.min(inputs) - 1.0, inputs.dtype)  # below every kept value
+        pooled = ops.max(ops.where(keep > 0, inputs, lowest), axis=1)
+        return ops.where(count > 0, pooled, ops.zeros_like(pooled))
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the time axis is gone
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SparseCrossentropyWithSmoothing(keras.losses.Loss):
+    """Categorical cross-entropy on one-hot(integer labels), smoothed like Keras's
+    CategoricalCrossentropy(label_smoothing=...)."""
+
+    def __init__(self, label_smoothing: float = 0.0, name: str = "sparse_crossentropy_smoothed",
+                 **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        classes = y_pred.shape[-1]
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        one_hot = ops.one_hot(labels, classes, dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred,
+                                                     label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def custom_objects() -> dict[str, type]:
+    return {"MaskedGlobalPooling1D": MaskedGlobalPooling1D,
+            "SparseCrossentropyWithSmoothing": SparseCrossentropyWithSmoothing}
