@@ -81,7 +81,7 @@ def write_experiment(tmp_path: Path, tiny_csv: Path):
 
 @pytest.fixture
 def tiny_experiment(write_experiment):
-    from sentiment_core.config import load_experiment
+    from sentiment_core.experiments import load_experiment
 
     return load_experiment(write_experiment())
 
@@ -104,8 +104,8 @@ def clean_env() -> dict[str, str]:
 def finished(tmp_path_factory):
     """One 4-trial campaign on tiny data, shared by the tests that only read it."""
     from sentiment_core.campaign import run_campaign
-    from sentiment_core.store import Store
-    from sentiment_core.config import load_experiment
+    from sentiment_core.campaign import Store
+    from sentiment_core.experiments import load_experiment
 
     root = tmp_path_factory.mktemp("campaign")
     csv = write_csv(root / "tweets.csv", make_tweets())

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sentiment_core.config import load_experiment, load_search_space, to_dict
+from sentiment_core.config import to_dict
+from sentiment_core.experiments import load_experiment, load_search_space
 from sentiment_core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

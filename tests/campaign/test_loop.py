@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from sentiment_core.campaign import CampaignStopped, run_campaign
-from sentiment_core.store import Store
-from sentiment_core.config import load_experiment
-from sentiment_core.executors import InlineExecutor
-from sentiment_core.search import Search
+from sentiment_core.campaign import Store
+from sentiment_core.experiments import load_experiment
+from sentiment_core.campaign import InlineExecutor
+from sentiment_core.campaign import Search
 from sentiment_core.trial import TrialFailed
 
 from conftest import clean_env, experiment_dict, make_tweets, write_csv
@@ -83,13 +83,13 @@ def test_table_marks_the_best_row(finished):
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     header = lines[0].split(",")
-    assert header[:4] == ["best", "val_roc_auc", "trial_index", "arm_name"]
+    assert header[:5] == ["best", "val_roc_auc", "best_epoch", "trial_index", "arm_name"]
     assert {"learning_rate", "lstm_units", "status", "generation", "wall_s"} <= set(header)
     assert len(lines) == 5 and sum(line.startswith("*") for line in lines) == 1
 
 
 def test_reproduce_gives_the_identical_metric(finished):
-    from sentiment_core.reproduce import reproduce_trial
+    from sentiment_core.campaign import reproduce_trial
 
     _, store, _ = finished
     report = reproduce_trial(store, "tiny-4", "best", extra_seeds=2, progress=lambda m: None)

@@ -2,7 +2,7 @@ import hashlib
 
 from click.testing import CliRunner
 
-from sentiment_core import datasets
+from sentiment_core.data import registry as datasets
 from sentiment_core.cli import cli
 
 

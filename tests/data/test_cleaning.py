@@ -1,6 +1,6 @@
 import pytest
 
-from sentiment_core.cleaning import STEPS, duplicate_key, make_cleaner
+from sentiment_core.data import STEPS, duplicate_key, make_cleaner
 
 
 @pytest.mark.parametrize("step, text, expected", [

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sentiment_core.cleaning import duplicate_key
-from sentiment_core.config import load_experiment
+from sentiment_core.data import duplicate_key
+from sentiment_core.experiments import load_experiment
 from sentiment_core.data import load_labeled, prepare
 from sentiment_core.errors import InputError
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_core.config import load_experiment
+from sentiment_core.experiments import load_experiment
 from sentiment_core.data import load_labeled, prepare
-from sentiment_core.datasets import REGISTRY, data_dir
+from sentiment_core.data import REGISTRY, data_dir
 
 GOP = data_dir() / REGISTRY["gop-debate"].filename
 pytestmark = pytest.mark.skipif(

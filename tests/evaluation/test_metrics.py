@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from sklearn import metrics as sk
 
-from sentiment_core import plots
-from sentiment_core.analysis import error_analysis
-from sentiment_core.baselines import baseline_table
+from sentiment_core.evaluation import plots
+from sentiment_core.evaluation.analysis import error_analysis
+from sentiment_core.evaluation.baselines import baseline_table
 from sentiment_core.cli import cli
-from sentiment_core.election import candidates_by_keywords, election_table
-from sentiment_core.metrics import classification_metrics, evaluation, optimal_threshold
+from sentiment_core.evaluation.election import candidates_by_keywords, election_table
+from sentiment_core.evaluation.metrics import classification_metrics, evaluation, optimal_threshold
 
 Y = np.array([0, 0, 0, 0, 1, 1, 1, 0, 1, 0])
 P = np.array([0.1, 0.4, 0.35, 0.8, 0.7, 0.55, 0.2, 0.05, 0.9, 0.6])
@@ -126,7 +126,7 @@ def test_error_analysis_lists_confident_wrong_first():
 
 
 def test_report_is_one_self_contained_page(finished, tmp_path):
-    from sentiment_core.campaign_report import open_campaign, write_report
+    from sentiment_core.campaign import open_campaign, write_report
 
     _, store, _ = finished
     ctx = open_campaign(store, "tiny-4", progress=lambda m: None)
@@ -193,8 +193,8 @@ def test_cli_election_evaluate_and_predict(finished, tmp_path):
 
 
 def test_lexicon_baseline_needs_sentiment_words_to_say_positive():
-    from sentiment_core.baselines import lexicon_proba
-    from sentiment_core.metrics import predictions
+    from sentiment_core.evaluation.baselines import lexicon_proba
+    from sentiment_core.evaluation.metrics import predictions
 
     texts = ["the debate is on channel five", "a great and wonderful answer", "awful, terrible"]
     for mode in ("textblob", "vader"):
