@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ObjectiveConfig, OptimizerConfig, SearchSpace
+from ..config import EarlyStoppingConfig, ObjectiveConfig, OptimizerConfig, SearchSpace
 
 _GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
                "BoTorch": "BoTorch", "Manual": "attached"}
@@ -69,6 +69,7 @@ def parameter_configs(space: SearchSpace) -> list[Any]:
 class Search:
     client: Any
     name: str
+    early_stopping: bool = False  # an early-stopping rule is set (see set_early_stopping)
 
     @classmethod
     def exists(cls, name: str, db_path: Path) -> bool:
@@ -86,14 +87,18 @@ class Search:
     @classmethod
     def open(cls, name: str, space: SearchSpace, objective: ObjectiveConfig,
              optimizer: OptimizerConfig, seed: int, db_path: Path,
-             prior_trials: int = 0) -> "Search":
-        """Resume the campaign `name` from the database, or create it."""
+             prior_trials: int = 0,
+             early_stopping: EarlyStoppingConfig | None = None) -> "Search":
+        """Resume the campaign `name` from the database, or create it. The early-stopping
+        rule is not stored by Ax: it is set again on every open."""
         _quiet_ax()
         from ax import Client
 
         storage = _storage(db_path)
         if cls.exists(name, db_path):
-            return cls(Client.load_from_database(name, storage_config=storage), name)
+            search = cls(Client.load_from_database(name, storage_config=storage), name)
+            search.set_early_stopping(early_stopping)
+            return search
         client = Client(storage_config=storage, random_seed=seed)
         client.configure_experiment(parameters=parameter_configs(space), name=name)
         sign = "-" if objective.direction == "minimize" else ""
@@ -105,17 +110,65 @@ class Search:
             # attached paper rows carry no objective value: they must not replace Sobol trials
             use_existing_trials_for_initialization=prior_trials == 0,
         )
-        return cls(client, name)
+        search = cls(client, name)
+        search.set_early_stopping(early_stopping)
+        return search
+
+    def set_early_stopping(self, config: EarlyStoppingConfig | None) -> None:
+        """Ax's percentile rule on the objective's per-epoch values (progression = epoch)."""
+        self.early_stopping = bool(config and config.enabled)
+        if not self.early_stopping:
+            return
+        from ax.early_stopping.strategies import PercentileEarlyStoppingStrategy
+
+        self.client.set_early_stopping_strategy(PercentileEarlyStoppingStrategy(
+            percentile_threshold=config.percentile, min_progression=config.min_epochs,
+            min_curves=config.min_curves))
 
     # ---- ask / tell ----------------------------------------------------------------------
 
     def ask(self, count: int = 1) -> dict[int, dict[str, Any]]:
-        return {i: dict(p) for i, p in self.client.get_next_trials(max_trials=count).items()}
+        """Up to `count` new trials, marked RUNNING. Fewer, or none, when Ax must first see
+        results: at the end of the Sobol budget it waits for enough completed trials
+        (DataRequiredError) before BoTorch takes over."""
+        from ax.exceptions.core import DataRequiredError, OptimizationComplete
+        from ax.exceptions.generation_strategy import MaxParallelismReachedException
 
-    def tell(self, index: int, metrics: dict[str, float | tuple[float, float]]) -> None:
+        try:
+            asked = self.client.get_next_trials(max_trials=count)
+        except (DataRequiredError, MaxParallelismReachedException, OptimizationComplete):
+            return {}
+        return {i: dict(p) for i, p in asked.items()}
+
+    def phase(self) -> str:
+        """The generation node the next trial would come from: Center, Sobol or BoTorch."""
+        try:
+            node = self.client._generation_strategy.current_node_name
+        except Exception:  # noqa: BLE001 - no strategy chosen yet
+            return "Center"
+        return _GENERATION.get(node, node)
+
+    def tell(self, index: int, metrics: dict[str, float | tuple[float, float]],
+             progression: int | None = None) -> None:
         """Complete a trial with its values: a float, or (mean, standard error) for a noisy
-        objective."""
-        self.client.complete_trial(trial_index=index, raw_data=dict(metrics))
+        objective. With per-epoch reports, `progression` is the last epoch: the final value
+        replaces that epoch's."""
+        self.client.complete_trial(trial_index=index, raw_data=dict(metrics),
+                                   progression=progression)
+
+    def report(self, index: int, metric: str, value: float, epoch: int) -> None:
+        """One epoch's value of a running trial (a learning curve for early stopping)."""
+        self.client.attach_data(trial_index=index, raw_data={metric: float(value)},
+                                progression=int(epoch))
+
+    def should_stop(self, index: int) -> bool:
+        """Ax's early-stopping verdict on a running trial, from the curves so far."""
+        if not self.early_stopping:
+            return False
+        return bool(self.client.should_stop_trial_early(trial_index=index))
+
+    def early_stop(self, index: int) -> None:
+        self.client.mark_trial_early_stopped(trial_index=index)
 
     def fail(self, index: int, reason: str) -> None:
         self.client.mark_trial_failed(trial_index=index, failed_reason=reason[:500])
