@@ -1,7 +1,8 @@
 """Campaigns: the ask -> train -> tell loop and everything around it.
 
-loop (run_campaign: Ax asks, an executor trains, Ax is told, MLflow records), executors (where
-trials run), reproduce (retrain a trial from MLflow alone), store (where state lives), the two
+loop (run_campaign: Ax asks, executors train, Ax is told, MLflow records), executors (where
+trials run: inline, local processes, ray_executor for Ray tasks; worker is what runs in a
+worker process), reproduce (retrain a trial from MLflow alone), store (where state lives), the two
 adapters search (the only Ax importer) and tracking (the only MLflow importer), context (a
 finished campaign opened for evaluation) and html_report.
 
@@ -13,7 +14,9 @@ from importlib import import_module
 _EXPORTS = {
     "run_campaign": "loop", "CampaignStopped": "loop", "CampaignSummary": "loop",
     "with_strategy": "loop", "git_commit": "loop",
-    "Executor": "executors", "InlineExecutor": "executors",
+    "Executor": "executors", "InlineExecutor": "executors", "LocalExecutor": "executors",
+    "make_executor": "executors", "with_execution": "loop", "start_server": "tracking",
+    "server_command": "tracking",
     "reproduce_trial": "reproduce", "Reproduction": "reproduce",
     "Store": "store", "Search": "search", "Tracker": "tracking", "start_ui": "tracking",
     "CampaignContext": "context", "open_campaign": "context", "resolve_model": "context",
