@@ -250,3 +250,30 @@ def ui_environment() -> dict[str, str]:
 def start_ui(store: Path, host: str, port: int,
              tracking_uri: str | None = None) -> subprocess.Popen:
     return subprocess.Popen(ui_command(store, host, port, tracking_uri), env=ui_environment())
+
+
+# ---- the tracking server ---------------------------------------------------------------------
+
+
+def server_command(store: Path, host: str, port: int, backend_uri: str | None = None,
+                   workers: int = 1, allowed_hosts: str | None = None) -> list[str]:
+    """`mlflow server` on the store for campaigns on other machines: the store's sqlite (or
+    `backend_uri`, e.g. postgresql://user@db/mlflow), artifacts proxied by the server into
+    <store>/artifacts, so clients need no shared filesystem, only the server's URL."""
+    backend = backend_uri or store_uri(store)
+    artifacts = (store / "artifacts").resolve()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
+               "--serve-artifacts", "--artifacts-destination", artifacts.as_uri(),
+               "--default-artifact-root", "mlflow-artifacts:/",
+               "--host", host, "--port", str(port), "--workers", str(workers)]
+    if allowed_hosts:
+        command += ["--allowed-hosts", allowed_hosts]
+    return command
+
+
+def start_server(store: Path, host: str, port: int, backend_uri: str | None = None,
+                 workers: int = 1, allowed_hosts: str | None = None) -> subprocess.Popen:
+    store.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(server_command(store, host, port, backend_uri, workers,
+                                           allowed_hosts), env=ui_environment())

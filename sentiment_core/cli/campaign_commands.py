@@ -1,4 +1,4 @@
-"""`campaign run|list|status`, `table`, `ui` and `reproduce`."""
+"""`campaign run|list|status`, `table`, `ui`, `server` and `reproduce`."""
 
 from __future__ import annotations
 
@@ -29,25 +29,50 @@ def campaign() -> None:
                    "(another dataset: shown, never counted as best).")
 @click.option("--strategy", type=click.Choice(["bayesian", "random"]), default=None,
               help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
+@click.option("--executor", type=click.Choice(["inline", "local", "ray"]), default=None,
+              help="Where trials run: inline (this process), local (worker processes), ray "
+                   "(Ray tasks) [default: the YAML's execution.executor, else inline].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Trials at once (alone with N > 1: the local executor).")
+@click.option("--ray-address", default=None,
+              help="Ray cluster to join (auto, ray://head:10001) [default: a local Ray].")
+@click.option("--gpus-per-trial", type=click.FloatRange(min=0), default=None,
+              help="GPUs each Ray task asks for; fractions share a GPU.")
+@click.option("--cpus-per-trial", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="CPUs each trial asks for (Ray) or its math threads (local).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default=None,
+              help="cpu hides GPUs from workers; gpu fails trials that see none.")
+@click.option("--early-stopping/--no-early-stopping", default=None,
+              help="Report each epoch's objective to Ax and stop trials its percentile rule "
+                   "rejects [default: the YAML's early_stopping.enabled].")
 @pass_store
 def campaign_run(store: Store, experiment: str, trials: int | None, name: str | None,
-                 attach_seed_table: bool, strategy: str | None) -> None:
-    """Create or resume a campaign: Ax proposes, a trial trains, MLflow records."""
-    from ..campaign import CampaignStopped, run_campaign, with_strategy
+                 attach_seed_table: bool, strategy: str | None, executor: str | None,
+                 workers: int | None, ray_address: str | None, gpus_per_trial: float | None,
+                 cpus_per_trial: float | None, device: str | None,
+                 early_stopping: bool | None) -> None:
+    """Create or resume a campaign: Ax proposes, workers train, MLflow records."""
+    from ..campaign import CampaignStopped, run_campaign, with_execution, with_strategy
     from ..experiments import load_experiment
 
-    exp = with_strategy(load_experiment(experiment), strategy)
+    exp = with_execution(with_strategy(load_experiment(experiment), strategy), early_stopping,
+                         executor=executor, workers=workers, ray_address=ray_address,
+                         gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
+                         device=device)
     name = name or exp.name
     trials = trials or exp.budget.trials
+    ex = exp.execution
     say(f"campaign {name}: {trials} trials of {exp.name}, objective {exp.objective.direction} "
-        f"{exp.objective.metric}, store {store.path}")
+        f"{exp.objective.metric}, store {store.path}, executor {ex.executor} "
+        f"x{ex.workers}" + (", early stopping" if exp.early_stopping.enabled else ""))
     try:
         summary = run_campaign(exp, name, trials, store,
                                attach_seed_table=attach_seed_table, progress=say)
     except CampaignStopped as err:
         raise click.ClickException(f"campaign {name} stopped: {err}") from None
+    stopped = f", {summary.early_stopped} early-stopped" if summary.early_stopped else ""
     click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, {summary.failed} "
-               f"failed, {summary.wall_s / 60:.1f} min)")
+               f"failed{stopped}, {summary.wall_s / 60:.1f} min)")
     click.echo(summary.table)
     click.echo(f"\nbrowse it:     sentiment-hpo --store {store.path} ui {name}")
     click.echo(f"reproduce it:  sentiment-hpo --store {store.path} reproduce {name}")
@@ -127,8 +152,6 @@ def _interrupt(signum, frame):
 @pass_store
 def ui(store: Store, name: str | None, host: str, port: int) -> None:
     """Serve the MLflow UI on the store (lean: one worker, no job runner) until Ctrl-C."""
-    import urllib.request
-
     from ..campaign import start_ui
 
     tracker = store.tracker()
@@ -138,10 +161,16 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
         path = f"#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, like Ctrl-C
     server = start_ui(store.path, host, port, store.tracking_uri)
-    base = f"http://{host}:{port}"
     say(f"starting the MLflow UI on {tracker.uri} ...")
+    _serve(server, f"http://{host}:{port}", [f"MLflow UI: http://{host}:{port}/{path}"])
+
+
+def _serve(server, base: str, lines: list[str]) -> None:
+    """Wait for `server` to answer /health, print `lines`, run until Ctrl-C or SIGTERM."""
+    import urllib.request
+
     try:
-        for _ in range(120):
+        for _ in range(240):
             try:
                 urllib.request.urlopen(f"{base}/health", timeout=1)
                 break
@@ -149,14 +178,52 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
                 if server.poll() is not None:
                     raise click.ClickException(f"mlflow server exited ({server.returncode})")
                 time.sleep(0.5)
-        click.echo(f"MLflow UI: {base}/{path}", )
+        for line in lines:
+            click.echo(line)
         click.echo("Ctrl-C stops it.")
         server.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - it would not stop: end it
+            server.kill()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to serve on; 0.0.0.0 lets other machines log to it.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--backend-store-uri", default=None,
+              help="Database for runs: the store's sqlite by default; a "
+                   "postgresql://user:pass@host/db URI for many writers.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Server worker processes (keep 1 on sqlite).")
+@click.option("--allowed-hosts", default=None,
+              help="Host names clients may use besides localhost and private IPs "
+                   "(mlflow server --allowed-hosts).")
+@pass_store
+def server(store: Store, host: str, port: int, backend_store_uri: str | None, workers: int,
+           allowed_hosts: str | None) -> None:
+    """Serve MLflow tracking for the store (runs + proxied artifacts) until Ctrl-C.
+
+    Campaigns on this or other machines then log through it:
+    sentiment-hpo --tracking-uri http://HOST:PORT campaign run ..."""
+    from ..campaign import start_server
+
+    backend = backend_store_uri
+    if backend is None and store.tracking_uri and not store.tracking_uri.startswith("http"):
+        backend = store.tracking_uri  # --tracking-uri naming a database
+    signal.signal(signal.SIGTERM, _interrupt)
+    process = start_server(store.path, host, port, backend, workers, allowed_hosts)
+    say(f"starting the MLflow tracking server on {backend or store.path / 'mlflow.db'}, "
+        f"artifacts in {store.path / 'artifacts'} ...")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    _serve(process, f"http://{shown}:{port}",
+           [f"MLflow server: http://{shown}:{port}",
+            f"log to it:     sentiment-hpo --tracking-uri http://{shown}:{port} campaign run ..."])
 
 
 @cli.command()
