@@ -162,8 +162,10 @@ def _init_worker(cache_file: str, spec: TrialSpec, threads: int | None, events, 
     configure_process(spec.device, threads)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     from ..data.pipeline import _load_cache
+    from .worker import COUNTS
 
     _worker["data"] = _load_cache(Path(cache_file), Path(cache_file).stem)
+    COUNTS["data_loads"] += 1
     _worker["spec"] = spec
     _worker["channel"] = _QueueChannel(events, decided, stop)
 

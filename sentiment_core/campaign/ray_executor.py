@@ -76,6 +76,8 @@ class _ActorChannel:
 
 def _trial(index: int, params: dict[str, Any], data: PreparedData, spec: TrialSpec,
            actor) -> TrialOutcome:
+    """One trial in a Ray worker. `data` arrives from the object store (Ray resolves the
+    reference; on the node that holds it, NumPy arrays are read in place, not copied)."""
     configure_process(spec.device)  # threads: Ray sets OMP_NUM_THREADS to the task's CPUs
     return run_remote(index, params, data, spec, _ActorChannel(actor))
 
@@ -83,6 +85,17 @@ def _trial(index: int, params: dict[str, Any], data: PreparedData, spec: TrialSp
 _cpu_trial = ray.remote(max_retries=0)(_trial)
 # Fresh process per GPU trial: a backend binds to the GPUs visible when it is first imported.
 _gpu_trial = ray.remote(max_retries=0, max_calls=1)(_trial)
+
+
+def _token_auth_like_the_head() -> None:
+    """Ray 2.60 heads started with `ray start` use token authentication when a token exists
+    (~/.ray/auth_token, RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH); a driver joining them must
+    send it, which it does only with RAY_AUTH_MODE=token."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
+    if os.environ.get("RAY_AUTH_TOKEN") or token_file.exists():
+        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 class RayExecutor:
@@ -110,11 +123,15 @@ class RayExecutor:
                                        "include_dashboard": False}
             if self.address is None and self.local_cpus:
                 options["num_cpus"] = self.local_cpus
-            ray.init(address=self.address, **options)
+            if self.address is not None:
+                _token_auth_like_the_head()
+            # None: a Ray of our own, never someone's `ray start` found on this machine
+            ray.init(address=self.address or "local", **options)
             self.started_ray = True
             self.runtime_env = None  # the job's runtime env applies to every task
-        else:  # a Ray the caller started (tests, notebooks): give the tasks our env
-            self.runtime_env = runtime_env
+        else:  # a Ray the caller started (tests, notebooks): our env vars for the tasks; the
+            # code must already be importable there (Ray ships local folders only at ray.init)
+            self.runtime_env = {"env_vars": env}
         self.spec = TrialSpec(**{**spec.__dict__, "device": self.device})
         self.data_ref = ray.put(data)  # once; every task reads it from the object store
         channel = _Channel.options(runtime_env=self.runtime_env) if self.runtime_env \

@@ -143,8 +143,11 @@ class Search:
     def phase(self) -> str:
         """The generation node the next trial would come from: Center, Sobol or BoTorch."""
         try:
-            node = self.client._generation_strategy.current_node_name
-        except Exception:  # noqa: BLE001 - no strategy chosen yet
+            strategy = self.client._generation_strategy
+            # the move Ax would make at the next ask, if its criteria are met already
+            strategy._maybe_transition_to_next_node(raise_data_required_error=False)
+            node = strategy.current_node_name
+        except Exception:  # noqa: BLE001 - nothing generated yet, or the strategy is done
             return "Center"
         return _GENERATION.get(node, node)
 

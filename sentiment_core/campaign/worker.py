@@ -72,6 +72,9 @@ class Channel(Protocol):
         """True: stop; False: go on; None: not decided yet."""
 
 
+COUNTS = {"data_loads": 0, "trials": 0}  # in this process: shown with each trial's device
+
+
 class NoChannel:
     def report(self, event: Event) -> None:
         pass
@@ -103,7 +106,7 @@ def device_info() -> dict[str, Any]:
 
     backend = keras.backend.backend()
     info: dict[str, Any] = {"keras_backend": backend, "host": platform.node(),
-                            "device": "cpu"}
+                            "worker_pid": os.getpid(), "device": "cpu"}
     try:
         if backend == "tensorflow":
             import tensorflow as tf
@@ -186,6 +189,7 @@ def run_remote(index: int, params: dict[str, Any], data: PreparedData, spec: Tri
     """Train one trial in this process, streaming epochs through `channel`."""
     channel = channel or NoChannel()
     start = time.perf_counter()
+    COUNTS["trials"] += 1
     unit_number = [1]
 
     def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> bool:
@@ -213,7 +217,8 @@ def run_remote(index: int, params: dict[str, Any], data: PreparedData, spec: Tri
     except Exception as err:  # noqa: BLE001 - the campaign records it as a failed trial
         return TrialOutcome(index, error=f"{type(err).__name__}: {err}".splitlines()[0][:500],
                             seconds=time.perf_counter() - start)
-    info = {**device_info(), "lstm_kernel": cudnn_note(params, info)}
+    info = {**device_info(), "lstm_kernel": cudnn_note(params, info),
+            "worker_trials": COUNTS["trials"], "worker_data_loads": COUNTS["data_loads"]}
     weights = [u.model.get_weights() for u in result.units]
     light = replace(result, model=None, units=[replace(u, model=None) for u in result.units])
     return TrialOutcome(index, light, [[_numpy(w) for w in ws] for ws in weights], None, info,
