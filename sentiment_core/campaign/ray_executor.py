@@ -96,6 +96,12 @@ def _token_auth_like_the_head() -> None:
     token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
     if os.environ.get("RAY_AUTH_TOKEN") or token_file.exists():
         os.environ["RAY_AUTH_MODE"] = "token"
+        try:  # Ray read its config when it was imported: make it read the mode again
+            from ray._raylet import Config
+
+            Config.initialize("")
+        except Exception:  # noqa: BLE001 - a later Ray: export RAY_AUTH_MODE=token instead
+            pass
 
 
 class RayExecutor:
