@@ -303,3 +303,34 @@ def test_ray_runs_two_trials_at_once_from_the_object_store(tiny_experiment, tiny
     assert len({o.device["worker_pid"] for o in outcomes}) == 2  # side by side
     assert {e.kind for e in events} == {"epoch", "unit"}
     assert outcomes[0].device["device"] == "cpu"  # no GPU asked for: none taken
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["inline", "local"])
+def test_early_stopping_reaches_real_workers(kind, tmp_path):
+    import yaml
+
+    from conftest import ROOT, experiment_dict, make_tweets, write_csv
+
+    csv = write_csv(tmp_path / "tweets.csv", make_tweets(400))
+    space = yaml.safe_load((ROOT / "tests" / "tiny_space.yaml").read_text())
+    space["fixed"]["num_epochs"] = 4
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(space))
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(experiment_dict(
+        csv, search_space=str(tmp_path / "space.yaml"), optimizer={"initialization_trials": 3},
+        early_stopping={"enabled": True, "min_curves": 2, "min_epochs": 1})))
+    experiment = with_execution(load_experiment(tmp_path / "exp.yaml"), executor=kind,
+                                workers=1)
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, "es", 6, store, progress=lambda m: None)
+    assert summary.early_stopped >= 1 and summary.completed + summary.early_stopped == 6
+    rows = store.tracker().trial_rows(summary.parent_run_id)
+    stopped = [r for r in rows if r["tags"].get("ax_status") == "EARLY_STOPPED"]
+    assert len(stopped) == summary.early_stopped
+    for r in stopped:  # the worker really stopped training: fewer epochs logged than planned
+        history = store.tracker().client.get_metric_history(r["run_id"], "loss")
+        assert len(history) == int(r["tags"]["stopped_after_epoch"]) < 4
+    statuses = [t["status"] for t in Search.open(
+        "es", experiment.space, experiment.objective, experiment.optimizer, experiment.seed,
+        store.ax_db).trials()]
+    assert statuses.count("EARLY_STOPPED") == summary.early_stopped
