@@ -105,9 +105,9 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                                              f"not {experiment.name!r}")
     if attach_seed_table:  # checked before anything is written
         _check_seed_table_fits(experiment)
-    resuming = parent is not None or Search.exists(name, store.ax_db)
+    resuming = parent is not None or Search.exists(name, store.ax_location)
     search = Search.open(name, experiment.space, objective, experiment.optimizer,
-                         experiment.seed, store.ax_db,
+                         experiment.seed, store.ax_location,
                          prior_trials=len(seed_rows()) if attach_seed_table else 0,
                          early_stopping=experiment.early_stopping)
     if parent is None:

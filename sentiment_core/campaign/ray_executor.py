@@ -78,7 +78,8 @@ def _trial(index: int, params: dict[str, Any], data: PreparedData, spec: TrialSp
            actor) -> TrialOutcome:
     """One trial in a Ray worker. `data` arrives from the object store (Ray resolves the
     reference; on the node that holds it, NumPy arrays are read in place, not copied)."""
-    configure_process(spec.device)  # threads: Ray sets OMP_NUM_THREADS to the task's CPUs
+    # Ray sets OMP_NUM_THREADS to the task's CPUs: TensorFlow's pools get the same number
+    configure_process(spec.device, int(os.environ.get("OMP_NUM_THREADS", 0)) or None)
     return run_remote(index, params, data, spec, _ActorChannel(actor))
 
 

@@ -30,7 +30,16 @@ def _quiet_ax() -> None:
     torch.set_num_threads(1)  # same BoTorch speed, leaves a core for TensorFlow
 
 
-def _storage(db_path: Path):
+def _url(db: Path | str) -> str:
+    """A sqlite file path, or a database URL (postgresql+psycopg://user:pass@host/ax)."""
+    if isinstance(db, str) and "://" in db:
+        return db
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db.resolve()}"
+
+
+def _storage(db: Path | str):
     from ax import StorageConfig
     from ax.storage.sqa_store.db import (
         create_all_tables,
@@ -38,11 +47,42 @@ def _storage(db_path: Path):
         init_engine_and_session_factory,
     )
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{db_path.resolve()}"
+    url = _url(db)
+    if url.startswith("postgresql"):
+        _postgres_text_without_length()
     init_engine_and_session_factory(url=url, force_init=True)
     create_all_tables(get_engine())  # Ax does not create its tables itself
     return StorageConfig(url=url)
+
+
+def _postgres_text_without_length() -> None:
+    """Ax's tables are written for MySQL and tested on SQLite, which ignores string lengths:
+    PostgreSQL refuses TEXT(4294967295) and VARCHAR above 10485760, and enforces the
+    VARCHAR(4096) that Ax's JSON columns outgrow (a generation strategy is longer). On
+    PostgreSQL every string column is therefore plain TEXT (no limit, as SQLite behaves);
+    other dialects compile as before."""
+    from sqlalchemy.ext.compiler import compiles
+    from sqlalchemy.types import VARCHAR, String, Text
+
+    @compiles(String, "postgresql")
+    @compiles(VARCHAR, "postgresql")
+    @compiles(Text, "postgresql")
+    def _text(type_, compiler, **kw):  # noqa: ANN001 - SQLAlchemy's compiler hook
+        return "TEXT"
+
+
+def _exists_in_server(name: str, url: str) -> bool:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            if not inspect(db).has_table("experiment_v2"):
+                return False
+            return db.execute(text("select 1 from experiment_v2 where name = :n"),
+                              {"n": name}).first() is not None
+    finally:
+        engine.dispose()
 
 
 def parameter_configs(space: SearchSpace) -> list[Any]:
@@ -72,7 +112,10 @@ class Search:
     early_stopping: bool = False  # an early-stopping rule is set (see set_early_stopping)
 
     @classmethod
-    def exists(cls, name: str, db_path: Path) -> bool:
+    def exists(cls, name: str, db_path: Path | str) -> bool:
+        if isinstance(db_path, str) and "://" in db_path:
+            return _exists_in_server(name, db_path)
+        db_path = Path(db_path)
         if not db_path.exists():
             return False
         import sqlite3
@@ -86,7 +129,7 @@ class Search:
 
     @classmethod
     def open(cls, name: str, space: SearchSpace, objective: ObjectiveConfig,
-             optimizer: OptimizerConfig, seed: int, db_path: Path,
+             optimizer: OptimizerConfig, seed: int, db_path: Path | str,
              prior_trials: int = 0,
              early_stopping: EarlyStoppingConfig | None = None) -> "Search":
         """Resume the campaign `name` from the database, or create it. The early-stopping
@@ -174,7 +217,8 @@ class Search:
         self.client.mark_trial_early_stopped(trial_index=index)
 
     def fail(self, index: int, reason: str) -> None:
-        self.client.mark_trial_failed(trial_index=index, failed_reason=reason[:500])
+        # Ax stores the reason in a VARCHAR(100) (MySQL and PostgreSQL enforce it)
+        self.client.mark_trial_failed(trial_index=index, failed_reason=reason[:100])
 
     def abandon(self, index: int) -> None:
         self.client.mark_trial_abandoned(trial_index=index)
@@ -191,7 +235,7 @@ class Search:
     def trials(self) -> list[dict[str, Any]]:
         """index, arm, status (COMPLETED/FAILED/RUNNING/ABANDONED...), generation, params."""
         rows = []
-        for index, trial in self.client._experiment.trials.items():
+        for index, trial in sorted(self.client._experiment.trials.items()):
             arm = trial.arm
             runs = trial.generator_runs
             node = runs[0]._generation_node_name if runs else None

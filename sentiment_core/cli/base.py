@@ -40,10 +40,15 @@ def say(message: str) -> None:
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None,
               help="An MLflow server (or database) to log to instead of the store's sqlite "
                    "[env MLFLOW_TRACKING_URI].")
+@click.option("--ax-db", envvar="SENTIMENT_HPO_AX_DB", default=None,
+              help="A database URL for Ax's campaign state instead of the store's ax.db, e.g. "
+                   "postgresql+psycopg://user:pass@host/ax: a driver on another machine can "
+                   "then resume the campaign [env SENTIMENT_HPO_AX_DB].")
 @click.pass_context
-def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None) -> None:
+def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None,
+        ax_db: str | None) -> None:
     """Hyperparameter-optimization campaigns for neural sentiment models."""
-    ctx.obj = Store(store, data_dir, tracking_uri)
+    ctx.obj = Store(store, data_dir, tracking_uri, ax_db)
 
 
 pass_store = click.make_pass_decorator(Store)

@@ -216,3 +216,92 @@ def test_local_workers_end_with_a_killed_driver_and_the_campaign_resumes(tmp_pat
     resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     check_resumed(tmp_path, Store(tmp_path / "store", tmp_path).tracker(), "k", 3)
+
+
+# ---- Postgres: Ax and MLflow in one database server ------------------------------------------
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture
+def postgres():
+    """A private PostgreSQL cluster on 127.0.0.1 (trust auth), with databases `ax` and
+    `mlflow`; skipped where PostgreSQL's initdb or the psycopg driver is missing."""
+    import shutil
+
+    pytest.importorskip("psycopg")
+    bindir = PG_BIN if (PG_BIN / "initdb").exists() else None
+    if bindir is None and shutil.which("initdb"):
+        bindir = Path(shutil.which("initdb")).parent
+    if bindir is None:
+        pytest.skip("PostgreSQL (initdb) is not installed")
+    root = Path(tempfile.mkdtemp(prefix="pg", dir="/tmp"))
+    prefix = []
+    if os.geteuid() == 0:  # initdb refuses root: run it as the postgres user
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser")
+        shutil.chown(root, "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    subprocess.run(prefix + [str(bindir / "initdb"), "-D", str(data), "--auth=trust",
+                             "-U", "postgres", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"),
+                             "-w", "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+                             "start"], check=True, capture_output=True)
+    try:
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
+                             autocommit=True) as db:
+            for name in ("ax", "mlflow"):
+                db.execute(f"create database {name}")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
+                                 "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_driver_on_another_machine_resumes_from_postgres(tmp_path, postgres):
+    """Runs in MLflow (server on Postgres) and Ax state in Postgres: the campaign is killed
+    with two trials in flight and resumed by a driver with an empty store folder."""
+    server_store = tmp_path / "server-store"
+    port = free_port()
+    server = subprocess.Popen(
+        [CLI, "--store", str(server_store), "server", "--port", str(port),
+         "--backend-store-uri", f"{postgres}/mlflow"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=clean_env(),
+        start_new_session=True)
+    try:
+        line, deadline = "", time.time() + 180
+        while "MLflow server:" not in line and time.time() < deadline:
+            line = server.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        experiment = killable_experiment(tmp_path)
+
+        def command(store: str) -> list[str]:
+            return [CLI, "--store", str(tmp_path / store), "--data-dir", str(tmp_path),
+                    "--tracking-uri", url, "--ax-db", f"{postgres}/ax", "campaign", "run",
+                    str(experiment), "--trials", "3", "--name", "pg", "--executor", "local",
+                    "--workers", "2"]
+
+        env = clean_env()
+        run_and_kill(command("machine-a"), env, running=2)
+        resumed = subprocess.run(command("machine-b"), capture_output=True, text=True, env=env,
+                                 timeout=900)
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert "was running when the last process ended: abandoned" in resumed.stderr
+        assert not (tmp_path / "machine-b" / "ax.db").exists()  # Ax state came from Postgres
+        exp = load_experiment(experiment)
+        states = Search.open("pg", exp.space, exp.objective, exp.optimizer, exp.seed,
+                             f"{postgres}/ax").trials()
+        statuses = [t["status"] for t in states]
+        assert statuses.count("COMPLETED") == 3 and statuses.count("ABANDONED") == 2
+        tracker = Tracker.open(tmp_path / "client", url)
+        parent = tracker.find_campaign("pg")
+        assert parent.info.status == "FINISHED"
+        children = tracker.children(parent.info.run_id)
+        assert sorted(r.info.status for r in children) == ["FINISHED"] * 3 + ["KILLED"] * 2
+    finally:
+        stop(server)
