@@ -1,12 +1,16 @@
-"""The campaign loop: Ax asks, a worker trains, Ax is told and MLflow records.
+"""The campaign loop: Ax asks, workers train, Ax is told and MLflow records.
 
     summary = run_campaign(load_experiment("gop_debate_lstm"), "gop-1", trials=20,
                            store=Store(Path("mlruns"), data_dir=Path("data")))
 
-A campaign of the same name resumes: completed trials are kept, the trial that was running when
-the process died is abandoned in Ax and KILLED in MLflow, and its slot is proposed again until
-`trials` trials have completed. A trial that raises is failed in both and the campaign goes on,
-up to the experiment's tolerated failure rate.
+The loop asks Ax for as many trials as the executor has free workers (Ax may give fewer, or
+none until running trials report), submits them, and tells each result to Ax as it arrives.
+This process is the only one talking to Ax and MLflow; workers only train (see executors).
+
+A campaign of the same name resumes: completed trials are kept, the trials that were running
+when the process died are abandoned in Ax and KILLED in MLflow, and their slots are proposed
+again until `trials` trials have completed (or were stopped early by Ax). A trial that raises
+is failed in both and the campaign goes on, up to the experiment's tolerated failure rate.
 """
 
 from __future__ import annotations

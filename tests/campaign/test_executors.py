@@ -334,3 +334,27 @@ def test_early_stopping_reaches_real_workers(kind, tmp_path):
         "es", experiment.space, experiment.objective, experiment.optimizer, experiment.seed,
         store.ax_db).trials()]
     assert statuses.count("EARLY_STOPPED") == summary.early_stopped
+
+
+@pytest.mark.slow
+def test_workers_honour_keras_backend(tiny_experiment, tiny_data, tmp_path, monkeypatch):
+    """A worker trains under the backend KERAS_BACKEND names (torch here, on CPU) and sends
+    weights the campaign process (TensorFlow) can load."""
+    pytest.importorskip("torch")
+    from sentiment_core.campaign.worker import rebuild_model
+
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # inherited by the spawned worker only
+    executor = LocalExecutor(workers=1, device="cpu")
+    executor.start(tiny_data, _spec(tiny_experiment),
+                   tmp_path / "cache" / f"{tiny_data.fingerprint}.npz")
+    params = tiny_experiment.space.defaults()
+    try:
+        executor.submit(0, params)
+        (outcome,), _ = _collect(executor, 1)
+    finally:
+        executor.close()
+    assert outcome.error is None, outcome.error
+    assert outcome.device["keras_backend"] == "torch"
+    assert outcome.device["lstm_kernel"] == "no GPU"
+    model = rebuild_model(outcome, params, "lstm", tiny_data)
+    assert model.predict(tiny_data.x_val, verbose=0).shape[0] == len(tiny_data.y_val)
