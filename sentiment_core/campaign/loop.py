@@ -384,7 +384,7 @@ class TrialLoop:
         if not self.search.early_stopping or event.unit > 1:
             return False
         metric = self.experiment.objective.metric
-        if metric not in logs:
+        if not np.isfinite(logs.get(metric, np.nan)):  # e.g. ROC AUC with one class present
             return False
         self.search.report(event.index, metric, logs[metric], event.epoch)
         if event.epoch >= event.epochs or not self.search.should_stop(event.index):
