@@ -161,10 +161,10 @@ def _init_worker(cache_file: str, spec: TrialSpec, threads: int | None, events, 
                  stop, parent: int) -> None:
     configure_process(spec.device, threads)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    from ..data.pipeline import _load_cache
+    from ..data import load_prepared
     from .worker import COUNTS
 
-    _worker["data"] = _load_cache(Path(cache_file), Path(cache_file).stem)
+    _worker["data"] = load_prepared(Path(cache_file))
     COUNTS["data_loads"] += 1
     _worker["spec"] = spec
     _worker["channel"] = _QueueChannel(events, decided, stop)

@@ -12,8 +12,8 @@ from . import labeling
 from .cleaning import STEPS, duplicate_groups, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
 from .labeling import lexicon_scores
-from .pipeline import Labeled, PreparedData, cross_validation_folds, load_labeled, prepare, \
-    split_texts
+from .pipeline import Labeled, PreparedData, cross_validation_folds, load_labeled, \
+    load_prepared, prepare, split_texts
 from .readers import read_user_csv
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
 from .splits import leak_free_split
@@ -34,7 +34,7 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 __all__ = [
     "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData", "build_vocabulary",
-    "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key", "fetch", "format_summary", "labeling",
+    "check_data_names", "cross_validation_folds", "load_prepared", "data_dir", "duplicate_groups", "duplicate_key", "fetch", "format_summary", "labeling",
     "leak_free_split", "lexicon_scores", "load_labeled", "make_cleaner", "prepare",
     "read_user_csv", "sha256_of", "split_texts", "summarize", "vectorize",
 ]
