@@ -454,8 +454,9 @@ class TrialLoop:
         pooled = len(result.units) > 1  # details of the pooled predictions, beside the means
         details = validation_details(result.val_true, result.val_proba, data.class_names,
                                      "pooled_val_" if pooled else "val_")
-        metrics = {**details, **result.mean,
-                   **{f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)},
+        spread = {f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)} \
+            if pooled else {}  # one run per trial has no spread (Table 5 then has no ± sd)
+        metrics = {**details, **result.mean, **spread,
                    **{f"time_{k}": v for k, v in result.timings.items()},
                    "time_prepare_s": data.prepare_seconds, "time_trial_s": outcome.seconds}
         self.tracker.log_metrics(run_id, metrics, step=sum(
