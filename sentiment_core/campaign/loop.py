@@ -158,7 +158,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     except KeyboardInterrupt:
         tracker.end_run(parent_id, "KILLED")
         raise
-    except CampaignStopped:
+    except Exception:  # CampaignStopped, or an executor that could not start: no run RUNNING
         tracker.end_run(parent_id, "FAILED")
         raise
     rows = tracker.trial_rows(parent_id)
