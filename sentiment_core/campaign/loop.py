@@ -292,8 +292,8 @@ class TrialLoop:
         spec = TrialSpec(self.experiment.seed, self.experiment.model.family, objective.folds,
                          objective.replicates, epoch_metrics=es.enabled,
                          await_verdict=es.enabled, device=self.experiment.execution.device)
-        self.executor.start(self.data, spec, self.cache_file)
         try:
+            self.executor.start(self.data, spec, self.cache_file)
             while self.done < self.trials or self.running:
                 if self.failed > tolerated:
                     raise CampaignStopped(f"{self.failed} trials failed (tolerated: "
