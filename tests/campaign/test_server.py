@@ -121,9 +121,14 @@ def ray_cluster():
             break
     else:
         raise RuntimeError("ray start failed")
-    yield f"127.0.0.1:{port}"
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=120)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=120)
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def run_and_kill(command: list[str], env: dict[str, str], running: int) -> list[str]:
