@@ -16,9 +16,9 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml constraints-cpu.txt
-	@echo "setup: creating $(VENV) (CPU-only TensorFlow, torch and Ax; about 3.4 GB, 1-3 min)"
+	@echo "setup: creating $(VENV) (CPU-only TensorFlow, torch and Ax, Ray; about 3.6 GB, 1-3 min)"
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints-cpu.txt -e '.[test]' > $(VENV)/install.log 2>&1 || (tail -40 $(VENV)/install.log; exit 1)
+	$(PY) -m pip install -q -c constraints-cpu.txt -e '.[test,ray,postgres]' > $(VENV)/install.log 2>&1 || (tail -40 $(VENV)/install.log; exit 1)
 	touch $@
 
 setup: $(VENV)/.installed ## Create .venv and install the package (CPU-only)

@@ -48,7 +48,9 @@ from .models import (
     train_feature_stats,
 )
 
-EpochCallback = Callable[[int, int, dict[str, float]], None]
+# on_epoch(epoch, num_epochs, logs) after every epoch; a return value of True stops the training
+# after this epoch (Ax's early-stopping verdict reaches the trial this way).
+EpochCallback = Callable[[int, int, dict[str, float]], "bool | None"]
 
 
 class TrialFailed(RuntimeError):
@@ -64,6 +66,7 @@ class TrialResult:
     timings: dict[str, float]  # build_s, fit_s, evaluate_s, total_s, samples_per_s
     val_proba: np.ndarray = field(repr=False)
     model: Any = field(default=None, repr=False, compare=False)
+    stopped: bool = False  # on_epoch asked to stop (early stopping across trials)
 
 
 def class_weights(y: np.ndarray, mode: str) -> dict[int, float] | None:
@@ -129,10 +132,37 @@ def training_callbacks(keras, params: dict[str, Any], validation: tuple[Any, np.
     return best_epoch, callbacks
 
 
+def epoch_reporter(keras, on_epoch: EpochCallback, epochs: int,
+                   validation: tuple[Any, np.ndarray] | None, batch_size: int, binary: bool):
+    """Calls on_epoch after each epoch; with `validation` = (model inputs, labels), adds the
+    validation classification metrics
+    of the epoch's weights (val_macro_f1, val_roc_auc, ...) to the logs, so a campaign can
+    report its objective per epoch. on_epoch returning True stops the training."""
+
+    class EpochReporter(keras.callbacks.Callback):
+        stopped = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            if validation is not None:
+                proba = np.asarray(self.model.predict(validation[0],
+                                                      batch_size=max(batch_size, 1024),
+                                                      verbose=0))
+                scores = classification_metrics(validation[1],
+                                                proba.reshape(-1) if binary else proba)
+                logs.update({f"val_{k}": v for k, v in scores.items()})
+            if on_epoch(epoch + 1, epochs, logs) is True and epoch + 1 < epochs:
+                self.stopped = True
+                self.model.stop_training = True
+
+    return EpochReporter()
+
+
 def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
               on_epoch: EpochCallback | None = None,
               start_from: Callable[[], Any] | None = None,
-              freeze: list[str] | None = None) -> TrialResult:
+              freeze: list[str] | None = None,
+              epoch_metrics: bool = False) -> TrialResult:
     """Train one model and score it on the validation split.
 
     Args:
@@ -143,7 +173,10 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
         seed: seeds Python, NumPy and the backend; the same seed and data give bit-identical
             metrics.
         family: a name in `models.FAMILIES`.
-        on_epoch: called as on_epoch(epoch, num_epochs, logs) after every epoch (progress).
+        on_epoch: called as on_epoch(epoch, num_epochs, logs) after every epoch (progress);
+            returning True stops the training there (the result is marked `stopped`).
+        epoch_metrics: also score the validation split after every epoch (the objective
+            per epoch, for early stopping across trials); costs one prediction per epoch.
         start_from: fine-tuning: returns a fresh copy of the parent model (called after the
             session is cleared); the model is then not built from `family`.
         freeze: fine-tuning: names of the parent's layers to keep fixed.
@@ -175,9 +208,12 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     built = time.perf_counter()
     x_val = model_inputs(model, data.x_val, vocab_size)
     best_epoch, callbacks = training_callbacks(keras, params, (x_val, data.y_val))
+    reporter = None
     if on_epoch:
-        callbacks.append(keras.callbacks.LambdaCallback(
-            on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, epochs, dict(logs or {}))))
+        reporter = epoch_reporter(keras, on_epoch, epochs,
+                                  (x_val, data.y_val) if epoch_metrics else None, batch_size,
+                                  len(data.class_names) == 2)
+        callbacks.append(reporter)
     validation = (x_val, data.y_val)
     if weights:  # the validation loss (early stopping's judge) weighs classes as training does
         validation += (np.vectorize(weights.get)(data.y_val).astype("float32"),)
@@ -201,7 +237,8 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
         "samples_per_s": len(data.y_train) * len(losses) / max(fitted - built, 1e-9),
     }
     return TrialResult(dict(params), seed, metrics, history, timings,
-                       _squeeze(val_proba, data), model)
+                       _squeeze(val_proba, data), model,
+                       stopped=bool(reporter is not None and reporter.stopped))
 
 
 def _squeeze(proba, data: PreparedData) -> np.ndarray:
@@ -221,6 +258,12 @@ class ObjectiveResult:
     val_true: np.ndarray  # the labels `val_proba` refers to (held-out rows of every unit)
     val_proba: np.ndarray  # out-of-fold probabilities (folds) or the seeds' mean (replicates)
     model: Any = field(default=None, repr=False)  # the units' models averaged: one Keras model
+
+    @property
+    def stopped(self) -> bool:
+        """Early stopping across trials ended a unit before its last epoch (no further units
+        were trained)."""
+        return any(u.stopped for u in self.units)
 
     @property
     def mean(self) -> dict[str, float]:
@@ -246,24 +289,32 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
                   folds: int = 1, replicates: int = 1, on_epoch: EpochCallback | None = None,
                   on_unit: Callable[[int, str, TrialResult], None] | None = None,
                   start_from: Callable[[], Any] | None = None,
-                  freeze: list[str] | None = None) -> ObjectiveResult:
+                  freeze: list[str] | None = None,
+                  epoch_metrics: bool = False) -> ObjectiveResult:
     """`run_trial` over K grouped folds of train + validation (folds > 1) and/or R seeds
     (seed, seed + 1, ...). With folds = replicates = 1 it is one `run_trial` on the fixed split.
-    `on_unit(i, name, result)` is called after each unit (logging per fold or seed)."""
+    `on_unit(i, name, result)` is called after each unit (logging per fold or seed). A unit
+    stopped through `on_epoch` ends the trial: no further unit is trained."""
     views = cross_validation_folds(data, folds, seed) if folds > 1 else [data]
     units, names, truths, probas = [], [], [], []
     for f, view in enumerate(views, start=1):
         for r in range(replicates):
             name = " ".join(filter(None, [f"fold {f}" if folds > 1 else "",
                                           f"seed {seed + r}" if replicates > 1 else ""]))
-            result = run_trial(params, view, seed + r, family, on_epoch, start_from, freeze)
+            result = run_trial(params, view, seed + r, family, on_epoch, start_from, freeze,
+                               epoch_metrics)
             units.append(result)
             names.append(name or f"seed {seed}")
             if on_unit:
                 on_unit(len(units), names[-1], result)
-        fold_units = units[-replicates:]
+            if result.stopped:
+                break
+        fold_units = units[-replicates:] if not units[-1].stopped else \
+            units[len(truths) * replicates:]
         truths.append(view.y_val)
         probas.append(np.mean([u.val_proba for u in fold_units], axis=0))
+        if units[-1].stopped:
+            break
     return ObjectiveResult(units, names, np.concatenate(truths), np.concatenate(probas),
                            average_models([u.model for u in units]))
 

@@ -1,11 +1,11 @@
 """Campaigns: the ask -> train -> tell loop and everything around it.
 
-loop (run_campaign: Ax asks, an executor trains, Ax is told, MLflow records), stages
-(fine-tuning after a campaign, seed 001), results (RESULTS.md from the store), executors (where
-trials run), reproduce (retrain a trial from MLflow alone), store (where state lives), the two
-adapters search (the only Ax importer) and tracking (the only MLflow importer), ui (the MLflow
-UI over REST, no MLflow import), context (a finished campaign opened for evaluation) and
-html_report.
+loop (run_campaign: Ax asks, executors train, Ax is told, MLflow records), stages (fine-tuning
+after a campaign, seed 001), results (RESULTS.md from the store), executors (where trials run:
+inline, local processes, ray_executor for Ray tasks; worker is what runs in a worker process),
+reproduce (retrain a trial from MLflow alone), store (where state lives), the two adapters search
+(the only Ax importer) and tracking (the only MLflow importer), ui (the MLflow UI over REST, no
+MLflow import), context (a finished campaign opened for evaluation) and html_report.
 
 Names load on first use, so `sentiment-hpo --help` does not pay for Ax, MLflow or TensorFlow.
 """
@@ -15,7 +15,9 @@ from importlib import import_module
 _EXPORTS = {
     "run_campaign": "loop", "CampaignStopped": "loop", "CampaignSummary": "loop",
     "with_strategy": "loop", "git_commit": "loop",
-    "Executor": "executors", "InlineExecutor": "executors",
+    "Executor": "executors", "InlineExecutor": "executors", "LocalExecutor": "executors",
+    "make_executor": "executors", "with_execution": "loop", "start_tracking_server": "tracking",
+    "tracking_server_command": "tracking",
     "reproduce_trial": "reproduce", "Reproduction": "reproduce",
     "Store": "store", "Search": "search", "Tracker": "tracking",
     "start_server": "ui", "server_command": "ui", "MlflowRest": "ui", "is_server": "ui",

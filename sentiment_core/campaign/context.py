@@ -251,10 +251,10 @@ def importance(ctx: CampaignContext) -> tuple[dict[str, float], str]:
     from .search import Search
 
     numeric = [p for p, s in ctx.experiment.space.parameters.items() if s.type != "choice"]
-    if ctx.store.ax_db.exists():
+    if ctx.store.ax_url or ctx.store.ax_db.exists():
         exp = ctx.experiment
         search = Search.open(ctx.name, exp.space, exp.objective, exp.optimizer, exp.seed,
-                             ctx.store.ax_db)
+                             ctx.store.ax_location)
         sensitivity = search.sensitivity(ctx.metric)
         if sensitivity:
             return sensitivity, (f"Ax sensitivity analysis (total-order Sobol indices of the "

@@ -1,12 +1,16 @@
-"""The campaign loop: Ax asks, a worker trains, Ax is told and MLflow records.
+"""The campaign loop: Ax asks, workers train, Ax is told and MLflow records.
 
     summary = run_campaign(load_experiment("gop_debate_lstm"), "gop-1", trials=20,
                            store=Store(Path("mlruns"), data_dir=Path("data")))
 
-A campaign of the same name resumes: completed trials are kept, the trial that was running when
-the process died is abandoned in Ax and KILLED in MLflow, and its slot is proposed again until
-`trials` trials have completed. A trial that raises is failed in both and the campaign goes on,
-up to the experiment's tolerated failure rate.
+The loop asks Ax for as many trials as the executor has free workers (Ax may give fewer, or
+none until running trials report), submits them, and tells each result to Ax as it arrives.
+This process is the only one talking to Ax and MLflow; workers only train (see executors).
+
+A campaign of the same name resumes: completed trials are kept, the trials that were running
+when the process died are abandoned in Ax and KILLED in MLflow, and their slots are proposed
+again until `trials` trials have completed (or were stopped early by Ax). A trial that raises
+is failed in both and the campaign goes on, up to the experiment's tolerated failure rate.
 """
 
 from __future__ import annotations
@@ -15,13 +19,20 @@ import dataclasses
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from ..config import PROJECT_ROOT, ExperimentConfig, to_dict
+from ..config import (
+    PROJECT_ROOT,
+    ExperimentConfig,
+    check_early_stopping,
+    check_execution,
+    to_dict,
+)
 from ..data import PreparedData, prepare, split_texts
 from ..errors import InputError
 from ..evaluation import (
@@ -37,12 +48,13 @@ from ..evaluation import (
     seed_rows,
     table5,
 )
-from ..trial import ObjectiveResult, TrialResult
+from ..trial import ObjectiveResult
 from .context import data_tags
-from .executors import Executor, InlineExecutor
+from .executors import Executor, make_executor
 from .search import Search
 from .store import Store
 from .tracking import Tracker
+from .worker import Event, TrialOutcome, TrialSpec, rebuild_model
 
 INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
 
@@ -60,6 +72,7 @@ class CampaignSummary:
     best: dict[str, Any] | None
     table: str
     wall_s: float
+    early_stopped: int = 0
 
 
 def git_commit() -> str:
@@ -85,7 +98,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                  attach_seed_table: bool = False, executor: Executor | None = None,
                  progress: Callable[[str], None] = print) -> CampaignSummary:
     start = time.perf_counter()
-    executor = executor or InlineExecutor()
+    executor = executor or make_executor(experiment.execution)
     objective = experiment.objective
     data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     tracker = store.tracker()
@@ -98,10 +111,11 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                                              f"not {experiment.name!r}")
     if attach_seed_table:  # checked before anything is written
         _check_seed_table_fits(experiment)
-    resuming = parent is not None or Search.exists(name, store.ax_db)
+    resuming = parent is not None or Search.exists(name, store.ax_location)
     search = Search.open(name, experiment.space, objective, experiment.optimizer,
-                         experiment.seed, store.ax_db,
-                         prior_trials=len(seed_rows()) if attach_seed_table else 0)
+                         experiment.seed, store.ax_location,
+                         prior_trials=len(seed_rows()) if attach_seed_table else 0,
+                         early_stopping=experiment.early_stopping)
     if parent is None:
         parent_id = tracker.start_campaign(
             experiment.name, name,
@@ -137,14 +151,21 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     if attach_seed_table:
         _attach_seed_table(search, tracker, parent_id, experiment, progress)
 
+    ex = experiment.execution
+    tracker.set_tags(parent_id, {"executor": executor.name, "workers": executor.capacity,
+                                 "early_stopping": experiment.early_stopping.enabled,
+                                 **({"ray_address": ex.ray_address or "local",
+                                     "gpus_per_trial": ex.gpus_per_trial,
+                                     "cpus_per_trial": ex.cpus_per_trial}
+                                    if executor.name == "ray" else {})})
     loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
-                 progress)
+                     progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz")
     try:
         loop.run()
     except KeyboardInterrupt:
         tracker.end_run(parent_id, "KILLED")
         raise
-    except CampaignStopped:
+    except Exception:  # CampaignStopped, or an executor that could not start: no run RUNNING
         tracker.end_run(parent_id, "FAILED")
         raise
     rows = tracker.trial_rows(parent_id)
@@ -158,7 +179,8 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                                      "ax_predicted_best_value": predicted[1]})
     tracker.end_run(parent_id, "FINISHED")
     return CampaignSummary(name, parent_id, loop.completed, loop.failed, best,
-                           format_table(loop.table(rows)), time.perf_counter() - start)
+                           format_table(loop.table(rows)), time.perf_counter() - start,
+                           loop.early_stopped)
 
 
 def score_winner_on_test(tracker: Tracker, parent_id: str, best: dict[str, Any],
@@ -242,7 +264,23 @@ def _attach_seed_table(search: Search, tracker: Tracker, parent_id: str,
 
 
 @dataclass
+class Running:
+    """A trial handed to the executor and not yet told to Ax."""
+
+    index: int
+    run_id: str
+    params: dict[str, Any]  # tuned + fixed
+    generation: str
+    started: float
+    unit_epochs: list[int] = field(default_factory=list)  # epochs of the finished units
+    stop_epoch: int | None = None  # Ax's early-stopping verdict came after this epoch
+
+
+@dataclass
 class TrialLoop:
+    """Asks Ax for as many trials as the executor has free workers, submits them, and tells
+    each result to Ax as it arrives. The only process talking to Ax and MLflow."""
+
     experiment: ExperimentConfig
     name: str
     trials: int
@@ -253,9 +291,18 @@ class TrialLoop:
     commit: str
     executor: Executor
     progress: Callable[[str], None]
+    cache_file: Path | None = None
     completed: int = 0
     failed: int = 0
+    early_stopped: int = 0
     best: tuple[str, float, int] | None = None  # run id, objective value, trial index
+    running: dict[int, Running] = field(default_factory=dict)
+    poll_s: float = 1.0
+
+    @property
+    def done(self) -> int:
+        """Trials that count toward the budget: completed, or stopped early by Ax."""
+        return self.completed + self.early_stopped
 
     def run(self) -> None:
         metric, direction = self.experiment.objective.metric, self.experiment.objective.direction
@@ -266,97 +313,185 @@ class TrialLoop:
         ours = [t for t in self.search.trials() if not (t["arm_name"] or "").startswith("paper_")]
         self.completed = sum(t["status"] == "COMPLETED" for t in ours)
         self.failed = sum(t["status"] == "FAILED" for t in ours)
-        seen = {params_identity(t["params"]) for t in self.search.trials()}
-        if self.completed:
+        self.early_stopped = sum(t["status"] == "EARLY_STOPPED" for t in ours)
+        self.seen = {params_identity(t["params"]) for t in self.search.trials()}
+        if self.done:
             self.progress(f"resuming {self.name}: {self.completed} completed, "
-                          f"{self.failed} failed, {self.trials - self.completed} to go")
-        durations: list[float] = []
+                          f"{self.failed} failed, {self.trials - self.done} to go")
+        self.durations: list[float] = []
         tolerated = self.experiment.budget.max_failure_rate * self.trials
-        while self.completed < self.trials:
-            if self.failed > tolerated:
-                raise CampaignStopped(f"{self.failed} trials failed (tolerated: "
-                                      f"{self.experiment.budget.max_failure_rate:.0%} of "
-                                      f"{self.trials})")
-            asked = self.search.ask(1)
-            if not asked:
-                raise CampaignStopped("Ax proposed no further trial")
-            (index, params), = asked.items()
-            if params_identity(params) in seen:  # never train the same parameterization twice
-                self.search.abandon(index)
-                self.progress(f"trial {index}: duplicate parameters, abandoned and asked again")
-                continue
-            seen.add(params_identity(params))
-            started = time.perf_counter()
-            self._one_trial(index, params)
-            durations.append(time.perf_counter() - started)
-            self._report(durations)
+        es = self.experiment.early_stopping
+        objective = self.experiment.objective
+        spec = TrialSpec(self.experiment.seed, self.experiment.model.family, objective.folds,
+                         objective.replicates, epoch_metrics=es.enabled,
+                         await_verdict=es.enabled, device=self.experiment.execution.device)
+        try:
+            self.executor.start(self.data, spec, self.cache_file)
+            while self.done < self.trials or self.running:
+                if self.failed > tolerated:
+                    raise CampaignStopped(f"{self.failed} trials failed (tolerated: "
+                                          f"{self.experiment.budget.max_failure_rate:.0%} of "
+                                          f"{self.trials})")
+                self._fill()
+                if not self.running:
+                    if self.done >= self.trials:
+                        break
+                    raise CampaignStopped("Ax proposed no further trial")
+                for outcome in self.executor.poll(self.poll_s, self._on_event):
+                    self._finish(outcome)
+        except BaseException as err:
+            self._abandon_running(err)
+            raise
+        finally:
+            self.executor.close()
 
-    def _one_trial(self, index: int, tuned: dict[str, Any]) -> None:
+    # ---- asking ------------------------------------------------------------------------------
+
+    def _free_slots(self) -> int:
+        free = self.executor.capacity - len(self.running)
+        wanted = self.trials - self.done - len(self.running)
+        count = min(free, wanted)
+        cap = self.experiment.optimizer.bayesian_concurrency
+        if cap and count > 0 and self.search.phase() == "BoTorch":
+            count = min(count, cap - len(self.running))
+        return count
+
+    def _fill(self) -> None:
+        """Ask Ax for a trial per free worker. Ax may give fewer (end of the Sobol budget,
+        waiting for data): the loop then waits for running trials to report."""
+        duplicates = 0
+        while (count := self._free_slots()) > 0:
+            asked = self.search.ask(count)
+            if not asked:
+                return
+            for index, params in asked.items():
+                if params_identity(params) in self.seen:  # never train a parameterization twice
+                    self.search.abandon(index)
+                    self.progress(f"trial {index}: duplicate parameters, abandoned and asked "
+                                  "again")
+                    duplicates += 1
+                    if duplicates > 20:
+                        raise CampaignStopped("Ax keeps proposing trained parameters")
+                    continue
+                self.seen.add(params_identity(params))
+                self._start(index, params)
+
+    def _start(self, index: int, tuned: dict[str, Any]) -> None:
         exp, space = self.experiment, self.experiment.space
         params = {**tuned, **space.fixed}
         generation = self.search.generation_of(index)
-        arm = f"{index}_0"
         run_id = self.tracker.start_trial(self.parent_id, f"trial-{index}", params, {
             "campaign": self.name, "source": "campaign", "ax_trial_index": index,
-            "arm_name": arm, "generation": generation, "seed": exp.seed,
-            "data_fingerprint": self.data.fingerprint, "git_commit": self.commit})
+            "arm_name": f"{index}_0", "generation": generation, "seed": exp.seed,
+            "data_fingerprint": self.data.fingerprint, "git_commit": self.commit,
+            "executor": self.executor.name})
         self.tracker.log_files(run_id, texts={"config.yaml": yaml.safe_dump(
             trial_config(exp, params, exp.seed, self.data, self.commit), sort_keys=False)})
+        self.running[index] = Running(index, run_id, params, generation, time.perf_counter())
         shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                           for k, v in tuned.items())
-        self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed, "
-                      f"1 running] trial {index} ({generation}) started: {shown}")
+        self.progress(f"[{self.done}/{self.trials} completed, {self.failed} failed, "
+                      f"{len(self.running)} running] trial {index} ({generation}) started: "
+                      f"{shown}")
+        self.executor.submit(index, params)
 
-        units = exp.objective.folds * exp.objective.replicates
-        done_epochs = []  # epochs of finished units: later units' curves continue the steps
+    # ---- what running trials report -----------------------------------------------------
 
-        def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
-            self.tracker.log_epoch(run_id, sum(done_epochs) + epoch, logs)
-            unit = f" unit {len(done_epochs) + 1}/{units}" if units > 1 else ""
-            self.progress(f"  trial {index}{unit} epoch {epoch}/{epochs}  loss "
-                          f"{logs.get('loss', 0):.4f}  val_loss {logs.get('val_loss', 0):.4f}")
-
-        def on_unit(number: int, name: str, unit: TrialResult) -> None:
-            done_epochs.append(int(unit.metrics["epochs_run"]))
+    def _on_event(self, event: Event) -> bool:
+        trial = self.running.get(event.index)
+        if trial is None:  # a trial this campaign already gave up on
+            return True
+        units = self.experiment.objective.folds * self.experiment.objective.replicates
+        if event.kind == "unit":
+            trial.unit_epochs.append(int(event.metrics.get("epochs_run", 0)))
             if units > 1:  # per-fold / per-seed values, step = unit number
-                self.tracker.log_metrics(run_id, {f"unit_{k}": v for k, v in
-                                                  unit.metrics.items()}, step=number)
+                self.tracker.log_metrics(trial.run_id, {f"unit_{k}": v for k, v in
+                                                        event.metrics.items()}, step=event.unit)
+            return False
+        # an epoch: MLflow gets it now (step = epochs so far, across units)
+        self.tracker.log_epoch(trial.run_id, sum(trial.unit_epochs) + event.epoch, event.logs)
+        unit = f" unit {event.unit}/{units}" if units > 1 else ""
+        logs = event.logs
+        self.progress(f"  trial {event.index}{unit} epoch {event.epoch}/{event.epochs}  loss "
+                      f"{logs.get('loss', 0):.4f}  val_loss {logs.get('val_loss', 0):.4f}")
+        if not self.search.early_stopping or event.unit > 1:
+            return False
+        metric = self.experiment.objective.metric
+        if not np.isfinite(logs.get(metric, np.nan)):  # e.g. ROC AUC with one class present
+            return False
+        self.search.report(event.index, metric, logs[metric], event.epoch)
+        if event.epoch >= event.epochs or not self.search.should_stop(event.index):
+            return False
+        trial.stop_epoch = event.epoch
+        self.progress(f"  trial {event.index}: Ax stops it after epoch {event.epoch} "
+                      f"({metric} {logs[metric]:.4f} is behind the other trials' curves)")
+        return True
 
-        metric = exp.objective.metric
-        try:
-            result = self.executor.run(params, self.data, exp.seed, exp.model.family,
-                                       exp.objective, on_epoch, on_unit)
-            value = result.mean[metric]
-            if not np.isfinite(value):
-                raise ValueError(f"{metric} is {value}")
-        except KeyboardInterrupt:
-            self.search.abandon(index)
-            self.tracker.set_tags(run_id, {"error": "interrupted by the user"})
-            self.tracker.end_run(run_id, "KILLED")
-            raise
-        except Exception as err:  # noqa: BLE001 - any trial error is recorded, not fatal
-            reason = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-            self.search.fail(index, reason)
-            self.tracker.set_tags(run_id, {"error": reason})
+    # ---- what finished trials return ----------------------------------------------------
+
+    def _finish(self, outcome: TrialOutcome) -> None:
+        trial = self.running.pop(outcome.index, None)
+        if trial is None:
+            return
+        index, run_id = outcome.index, trial.run_id
+        self.durations.append(time.perf_counter() - trial.started)
+        if outcome.device:
+            self.tracker.set_tags(run_id, outcome.device)
+        metric = self.experiment.objective.metric
+        result = outcome.result
+        error = outcome.error
+        if error is None and not np.isfinite(result.mean[metric]):
+            error = f"ValueError: {metric} is {result.mean[metric]}"
+        if error is not None:
+            self.search.fail(index, error)
+            self.tracker.set_tags(run_id, {"error": error})
             self.tracker.end_run(run_id, "FAILED")
             self.failed += 1
-            self.progress(f"trial {index} FAILED: {reason}")
-            return
-        # Ax is told the mean and its standard error, so its model treats trials as noisy
-        self.search.tell(index, {metric: (value, result.sem(metric)) if units > 1 else value})
-        self._record(run_id, index, result)
-        self.completed += 1
+            self.progress(f"trial {index} FAILED: {error}")
+        elif result.stopped:
+            self._record_early_stop(trial, result)
+        else:
+            units = len(result.units)
+            value = result.mean[metric]
+            progression = None
+            if self.search.early_stopping:  # the final value closes the per-epoch curve
+                progression = int(result.units[0].metrics["epochs_run"])
+            # Ax is told the mean and its standard error, so its model treats trials as noisy
+            self.search.tell(index, {metric: (value, result.sem(metric)) if units > 1
+                                     else value}, progression)
+            self._record(trial, outcome)
+            self.completed += 1
+        self._report()
 
-    def _record(self, run_id: str, index: int, result: ObjectiveResult) -> None:
-        exp, data = self.experiment, self.data
+    def _record_early_stop(self, trial: Running, result: ObjectiveResult) -> None:
+        """Stopped by Ax: EARLY_STOPPED in Ax, tagged in MLflow (FINISHED, never the best)."""
+        self.search.early_stop(trial.index)
+        unit = result.units[0]
+        self.tracker.log_metrics(trial.run_id, {**result.mean, **{
+            f"time_{k}": v for k, v in result.timings.items()}},
+            step=len(unit.history.get("loss", [])))
+        self.tracker.set_tags(trial.run_id, {
+            "early_stopped": "ax", "ax_status": "EARLY_STOPPED",
+            "stopped_after_epoch": int(unit.metrics["epochs_run"]),
+            "planned_epochs": int(trial.params["num_epochs"])})
+        self.tracker.end_run(trial.run_id, "FINISHED")
+        self.early_stopped += 1
+        self.progress(f"trial {trial.index} EARLY_STOPPED by Ax after "
+                      f"{int(unit.metrics['epochs_run'])} of {trial.params['num_epochs']} "
+                      "epochs")
+
+    def _record(self, trial: Running, outcome: TrialOutcome) -> None:
+        exp, data, result = self.experiment, self.data, outcome.result
+        run_id, index = trial.run_id, trial.index
         metric, direction = exp.objective.metric, exp.objective.direction
         pooled = len(result.units) > 1  # details of the pooled predictions, beside the means
         details = validation_details(result.val_true, result.val_proba, data.class_names,
                                      "pooled_val_" if pooled else "val_")
-        spread = {f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)}
-        metrics = {**details, **result.mean, **(spread if pooled else {}),  # one run: no spread
+        spread = {f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)} \
+            if pooled else {}  # one run per trial has no spread (Table 5 then has no ± sd)
+        metrics = {**details, **result.mean, **spread,
                    **{f"time_{k}": v for k, v in result.timings.items()},
-                   "time_prepare_s": data.prepare_seconds}
+                   "time_prepare_s": data.prepare_seconds, "time_trial_s": outcome.seconds}
         self.tracker.log_metrics(run_id, metrics, step=sum(
             len(u.history.get("loss", [])) for u in result.units))
         self.tracker.set_tags(run_id, {"units": ", ".join(result.unit_names)})
@@ -378,7 +513,9 @@ class TrialLoop:
             # log the model of each new best, so the campaign's best always has one
             self.best = (run_id, value, index)
             threshold = details.get(("pooled_val_" if pooled else "val_") + "opt_threshold", 0.5)
-            classifier = TextClassifier(result.model, data.vocabulary, exp.cleaning,
+            model = result.model if result.model is not None else rebuild_model(
+                outcome, trial.params, exp.model.family, data)
+            classifier = TextClassifier(model, data.vocabulary, exp.cleaning,
                                         data.sequence_length, data.class_names, threshold)
             self.tracker.log_classifier(run_id, classifier)
             self.tracker.set_tags(self.parent_id, {
@@ -392,19 +529,35 @@ class TrialLoop:
             "table5.md": format_table(table, "markdown"), "table5.csv": format_table(table, "csv"),
             "table5.txt": format_table(table)})
 
+    def _abandon_running(self, err: BaseException) -> None:
+        """The campaign is ending with trials in flight (Ctrl-C, a stop, an error): they are
+        abandoned in Ax and KILLED in MLflow, and their workers are stopped."""
+        self.executor.cancel_all()
+        reason = ("interrupted by the user" if isinstance(err, KeyboardInterrupt)
+                  else f"campaign ended: {type(err).__name__}: {err}"[:500])
+        for trial in list(self.running.values()):
+            try:
+                self.search.abandon(trial.index)
+                self.tracker.set_tags(trial.run_id, {"error": reason})
+                self.tracker.end_run(trial.run_id, "KILLED")
+            except Exception:  # noqa: BLE001 - the next run's resume closes what is left
+                pass
+        self.running.clear()
+
     def table(self, rows: list[dict[str, Any]]):
         objective = self.experiment.objective
         return table5(rows, list(self.experiment.space.parameters), objective.metric,
                       objective.direction)
 
-    def _report(self, durations: list[float]) -> None:
+    def _report(self) -> None:
         metric = self.experiment.objective.metric
-        remaining = self.trials - self.completed
-        eta = remaining * (sum(durations) / len(durations))
+        remaining = self.trials - self.done
+        eta = remaining * (sum(self.durations) / len(self.durations)) / self.executor.capacity
         best = (f"best {metric} {self.best[1]:.4f} (trial {self.best[2]})" if self.best
                 else "no best yet")
-        self.progress(f"[{self.completed}/{self.trials} completed, {self.failed} failed] "
-                      f"{best}; ETA {eta / 60:.1f} min")
+        stopped = f", {self.early_stopped} early-stopped" if self.early_stopped else ""
+        self.progress(f"[{self.done}/{self.trials} completed, {self.failed} failed{stopped}, "
+                      f"{len(self.running)} running] {best}; ETA {eta / 60:.1f} min")
 
 
 def validation_details(y_true: np.ndarray, proba: np.ndarray, class_names: list[str],
@@ -431,3 +584,21 @@ def with_strategy(experiment: ExperimentConfig, strategy: str | None) -> Experim
         return experiment
     return dataclasses.replace(experiment, optimizer=dataclasses.replace(
         experiment.optimizer, strategy=strategy))
+
+
+def with_execution(experiment: ExperimentConfig, early_stopping: bool | None = None,
+                   **overrides: Any) -> ExperimentConfig:
+    """The experiment with CLI overrides of `execution` (None values keep the YAML's) and of
+    `early_stopping.enabled`, checked like the YAML."""
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    execution = dataclasses.replace(experiment.execution, **changes)
+    if "workers" in changes and "executor" not in changes and execution.workers > 1 \
+            and execution.executor == "inline":
+        execution = dataclasses.replace(execution, executor="local")  # --workers N alone
+    check_execution(execution, "command line")
+    es = experiment.early_stopping
+    if early_stopping is not None:
+        es = dataclasses.replace(es, enabled=early_stopping)
+    out = dataclasses.replace(experiment, execution=execution, early_stopping=es)
+    check_early_stopping(out, "command line")
+    return out

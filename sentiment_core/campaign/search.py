@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ObjectiveConfig, OptimizerConfig, SearchSpace
+from ..config import EarlyStoppingConfig, ObjectiveConfig, OptimizerConfig, SearchSpace
 
 _GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
                "BoTorch": "BoTorch", "Manual": "attached"}
@@ -33,7 +33,16 @@ def _quiet_ax() -> None:
     torch.set_num_threads(1)  # same BoTorch speed, leaves a core for TensorFlow
 
 
-def _storage(db_path: Path):
+def _url(db: Path | str) -> str:
+    """A sqlite file path, or a database URL (postgresql+psycopg://user:pass@host/ax)."""
+    if isinstance(db, str) and "://" in db:
+        return db
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db.resolve()}"
+
+
+def _storage(db: Path | str):
     from ax import StorageConfig
     from ax.storage.sqa_store.db import (
         create_all_tables,
@@ -41,11 +50,42 @@ def _storage(db_path: Path):
         init_engine_and_session_factory,
     )
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{db_path.resolve()}"
+    url = _url(db)
+    if url.startswith("postgresql"):
+        _postgres_text_without_length()
     init_engine_and_session_factory(url=url, force_init=True)
     create_all_tables(get_engine())  # Ax does not create its tables itself
     return StorageConfig(url=url)
+
+
+def _postgres_text_without_length() -> None:
+    """Ax's tables are written for MySQL and tested on SQLite, which ignores string lengths:
+    PostgreSQL refuses TEXT(4294967295) and VARCHAR above 10485760, and enforces the
+    VARCHAR(4096) that Ax's JSON columns outgrow (a generation strategy is longer). On
+    PostgreSQL every string column is therefore plain TEXT (no limit, as SQLite behaves);
+    other dialects compile as before."""
+    from sqlalchemy.ext.compiler import compiles
+    from sqlalchemy.types import VARCHAR, String, Text
+
+    @compiles(String, "postgresql")
+    @compiles(VARCHAR, "postgresql")
+    @compiles(Text, "postgresql")
+    def _text(type_, compiler, **kw):  # noqa: ANN001 - SQLAlchemy's compiler hook
+        return "TEXT"
+
+
+def _exists_in_server(name: str, url: str) -> bool:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            if not inspect(db).has_table("experiment_v2"):
+                return False
+            return db.execute(text("select 1 from experiment_v2 where name = :n"),
+                              {"n": name}).first() is not None
+    finally:
+        engine.dispose()
 
 
 def parameter_configs(space: SearchSpace) -> list[Any]:
@@ -74,9 +114,13 @@ def parameter_configs(space: SearchSpace) -> list[Any]:
 class Search:
     client: Any
     name: str
+    early_stopping: bool = False  # an early-stopping rule is set (see set_early_stopping)
 
     @classmethod
-    def exists(cls, name: str, db_path: Path) -> bool:
+    def exists(cls, name: str, db_path: Path | str) -> bool:
+        if isinstance(db_path, str) and "://" in db_path:
+            return _exists_in_server(name, db_path)
+        db_path = Path(db_path)
         if not db_path.exists():
             return False
         import sqlite3
@@ -90,15 +134,19 @@ class Search:
 
     @classmethod
     def open(cls, name: str, space: SearchSpace, objective: ObjectiveConfig,
-             optimizer: OptimizerConfig, seed: int, db_path: Path,
-             prior_trials: int = 0) -> "Search":
-        """Resume the campaign `name` from the database, or create it."""
+             optimizer: OptimizerConfig, seed: int, db_path: Path | str,
+             prior_trials: int = 0,
+             early_stopping: EarlyStoppingConfig | None = None) -> "Search":
+        """Resume the campaign `name` from the database, or create it. The early-stopping
+        rule is not stored by Ax: it is set again on every open."""
         _quiet_ax()
         from ax import Client
 
         storage = _storage(db_path)
         if cls.exists(name, db_path):
-            return cls(Client.load_from_database(name, storage_config=storage), name)
+            search = cls(Client.load_from_database(name, storage_config=storage), name)
+            search.set_early_stopping(early_stopping)
+            return search
         client = Client(storage_config=storage, random_seed=seed)
         client.configure_experiment(parameters=parameter_configs(space), name=name)
         sign = "-" if objective.direction == "minimize" else ""
@@ -110,20 +158,72 @@ class Search:
             # attached paper rows carry no objective value: they must not replace Sobol trials
             use_existing_trials_for_initialization=prior_trials == 0,
         )
-        return cls(client, name)
+        search = cls(client, name)
+        search.set_early_stopping(early_stopping)
+        return search
+
+    def set_early_stopping(self, config: EarlyStoppingConfig | None) -> None:
+        """Ax's percentile rule on the objective's per-epoch values (progression = epoch)."""
+        self.early_stopping = bool(config and config.enabled)
+        if not self.early_stopping:
+            return
+        from ax.early_stopping.strategies import PercentileEarlyStoppingStrategy
+
+        self.client.set_early_stopping_strategy(PercentileEarlyStoppingStrategy(
+            percentile_threshold=config.percentile, min_progression=config.min_epochs,
+            min_curves=config.min_curves))
 
     # ---- ask / tell ----------------------------------------------------------------------
 
     def ask(self, count: int = 1) -> dict[int, dict[str, Any]]:
-        return {i: dict(p) for i, p in self.client.get_next_trials(max_trials=count).items()}
+        """Up to `count` new trials, marked RUNNING. Fewer, or none, when Ax must first see
+        results: at the end of the Sobol budget it waits for enough completed trials
+        (DataRequiredError) before BoTorch takes over."""
+        from ax.exceptions.core import DataRequiredError, OptimizationComplete
+        from ax.exceptions.generation_strategy import MaxParallelismReachedException
 
-    def tell(self, index: int, metrics: dict[str, float | tuple[float, float]]) -> None:
+        try:
+            asked = self.client.get_next_trials(max_trials=count)
+        except (DataRequiredError, MaxParallelismReachedException, OptimizationComplete):
+            return {}
+        return {i: dict(p) for i, p in asked.items()}
+
+    def phase(self) -> str:
+        """The generation node the next trial would come from: Center, Sobol or BoTorch."""
+        try:
+            strategy = self.client._generation_strategy
+            # the move Ax would make at the next ask, if its criteria are met already
+            strategy._maybe_transition_to_next_node(raise_data_required_error=False)
+            node = strategy.current_node_name
+        except Exception:  # noqa: BLE001 - nothing generated yet, or the strategy is done
+            return "Center"
+        return _GENERATION.get(node, node)
+
+    def tell(self, index: int, metrics: dict[str, float | tuple[float, float]],
+             progression: int | None = None) -> None:
         """Complete a trial with its values: a float, or (mean, standard error) for a noisy
-        objective."""
-        self.client.complete_trial(trial_index=index, raw_data=dict(metrics))
+        objective. With per-epoch reports, `progression` is the last epoch: the final value
+        replaces that epoch's."""
+        self.client.complete_trial(trial_index=index, raw_data=dict(metrics),
+                                   progression=progression)
+
+    def report(self, index: int, metric: str, value: float, epoch: int) -> None:
+        """One epoch's value of a running trial (a learning curve for early stopping)."""
+        self.client.attach_data(trial_index=index, raw_data={metric: float(value)},
+                                progression=int(epoch))
+
+    def should_stop(self, index: int) -> bool:
+        """Ax's early-stopping verdict on a running trial, from the curves so far."""
+        if not self.early_stopping:
+            return False
+        return bool(self.client.should_stop_trial_early(trial_index=index))
+
+    def early_stop(self, index: int) -> None:
+        self.client.mark_trial_early_stopped(trial_index=index)
 
     def fail(self, index: int, reason: str) -> None:
-        self.client.mark_trial_failed(trial_index=index, failed_reason=reason[:500])
+        # Ax stores the reason in a VARCHAR(100) (MySQL and PostgreSQL enforce it)
+        self.client.mark_trial_failed(trial_index=index, failed_reason=reason[:100])
 
     def abandon(self, index: int) -> None:
         self.client.mark_trial_abandoned(trial_index=index)
@@ -140,7 +240,7 @@ class Search:
     def trials(self) -> list[dict[str, Any]]:
         """index, arm, status (COMPLETED/FAILED/RUNNING/ABANDONED...), generation, params."""
         rows = []
-        for index, trial in self.client._experiment.trials.items():
+        for index, trial in sorted(self.client._experiment.trials.items()):
             arm = trial.arm
             runs = trial.generator_runs
             node = runs[0]._generation_node_name if runs else None

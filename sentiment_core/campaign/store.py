@@ -1,5 +1,6 @@
 """Where a campaign's state lives: the store folder (MLflow sqlite, Ax database, artifacts, the
-prepared-data cache), the raw data folder, and optionally an MLflow server instead."""
+prepared-data cache), the raw data folder, optionally an MLflow server instead of the sqlite
+runs, and optionally a database server (Postgres) for Ax instead of the folder's ax.db."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ class Store:
     path: Path  # default mlruns/
     data_dir: Path
     tracking_uri: str | None = None  # an MLflow server or database replacing path/mlflow.db
+    ax_url: str | None = None  # e.g. postgresql+psycopg://user@db/ax, replacing path/ax.db
 
     @property
     def ax_db(self) -> Path:
         return self.path / "ax.db"
+
+    @property
+    def ax_location(self) -> Path | str:
+        """Where Ax keeps campaigns: the folder's sqlite file, or a database URL that drivers
+        on several machines share (one driver at a time per campaign)."""
+        return self.ax_url or self.ax_db
 
     @property
     def cache_dir(self) -> Path:

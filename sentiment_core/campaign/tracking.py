@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -234,3 +236,32 @@ def _strings(tags: dict[str, Any]) -> dict[str, str]:
 
 def _quote(text: str) -> str:
     return text.replace("'", "\\'")
+
+
+# ---- the tracking server ---------------------------------------------------------------------
+
+
+def tracking_server_command(store: Path, host: str, port: int,
+                            backend_uri: str | None = None, workers: int = 1, allowed_hosts: str | None = None) -> list[str]:
+    """`mlflow server` on the store for campaigns on other machines: the store's sqlite (or
+    `backend_uri`, e.g. postgresql://user@db/mlflow), artifacts proxied by the server into
+    <store>/artifacts, so clients need no shared filesystem, only the server's URL."""
+    backend = backend_uri or store_uri(store)
+    artifacts = (store / "artifacts").resolve()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
+               "--serve-artifacts", "--artifacts-destination", artifacts.as_uri(),
+               "--default-artifact-root", "mlflow-artifacts:/",
+               "--host", host, "--port", str(port), "--workers", str(workers)]
+    if allowed_hosts:
+        command += ["--allowed-hosts", allowed_hosts]
+    return command
+
+
+def start_tracking_server(store: Path, host: str, port: int, backend_uri: str | None = None,
+                          workers: int = 1, allowed_hosts: str | None = None
+                          ) -> subprocess.Popen:
+    store.mkdir(parents=True, exist_ok=True)
+    command = tracking_server_command(store, host, port, backend_uri, workers, allowed_hosts)
+    return subprocess.Popen(command, env={**os.environ,
+                                          "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})

@@ -73,19 +73,23 @@ def say(message: str) -> None:
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None,
               help="An MLflow server (or database) to log to instead of the store's sqlite "
                    "[env MLFLOW_TRACKING_URI].")
+@click.option("--ax-db", envvar="SENTIMENT_HPO_AX_DB", default=None,
+              help="A database URL for Ax's campaign state instead of the store's ax.db, e.g. "
+                   "postgresql+psycopg://user:pass@host/ax: a driver on another machine can "
+                   "then resume the campaign [env SENTIMENT_HPO_AX_DB].")
 @click.option("-v", "--verbose", "verbose_flag", is_flag=True, envvar=VERBOSE_ENV,
               help="Show everything on stderr: TensorFlow's C++ start-up lines, Ax's INFO "
                    "logs, and a traceback for unexpected errors [env SENTIMENT_HPO_VERBOSE].")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | None,
-        verbose_flag: bool) -> None:
+        ax_db: str | None, verbose_flag: bool) -> None:
     """Hyperparameter-optimization campaigns for neural sentiment models."""
     if verbose_flag:
         os.environ[VERBOSE_ENV] = "1"  # read by the Ax adapter and child processes
         if _USER_TF_LOG_LEVEL is None:
             os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
         console.uninstall()
-    ctx.obj = Store(store, data_dir, tracking_uri)
+    ctx.obj = Store(store, data_dir, tracking_uri, ax_db)
 
 
 pass_store = click.make_pass_decorator(Store)

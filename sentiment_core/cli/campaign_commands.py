@@ -1,4 +1,4 @@
-"""`campaign run|list|status`, `table`, `stages`, `results`, `ui` and `reproduce`."""
+"""`campaign run|list|status`, `table`, `stages`, `results`, `ui`, `server` and `reproduce`."""
 
 from __future__ import annotations
 
@@ -38,20 +38,46 @@ def campaign() -> None:
                    "(another dataset: shown, never counted as best).")
 @click.option("--strategy", type=click.Choice(["bayesian", "random"]), default=None,
               help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
+@click.option("--executor", type=click.Choice(["inline", "local", "ray"]), default=None,
+              help="Where trials run: inline (this process), local (worker processes), ray "
+                   "(Ray tasks) [default: the YAML's execution.executor, else inline].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Trials at once (alone with N > 1: the local executor).")
+@click.option("--ray-address", default=None,
+              help="Ray cluster to join (auto, ray://head:10001) [default: a local Ray].")
+@click.option("--gpus-per-trial", type=click.FloatRange(min=0), default=None,
+              help="GPUs each Ray task asks for; fractions share a GPU.")
+@click.option("--cpus-per-trial", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="CPUs each trial asks for (Ray) or its math threads (local).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default=None,
+              help="cpu hides GPUs from workers; gpu fails trials that see none.")
+@click.option("--early-stopping/--no-early-stopping", default=None,
+              help="Report each epoch's objective to Ax and stop trials its percentile rule "
+                   "rejects [default: the YAML's early_stopping.enabled].")
 @pass_store
 def campaign_run(store: Store, experiment: str, trials: int | None, name: str | None,
                  only: tuple[str, ...], start_from: str | None, attach_seed_table: bool,
-                 strategy: str | None) -> None:
-    """Create or resume a campaign: Ax proposes, a trial trains, MLflow records.
+                 strategy: str | None, executor: str | None, workers: int | None,
+                 ray_address: str | None, gpus_per_trial: float | None,
+                 cpus_per_trial: float | None, device: str | None,
+                 early_stopping: bool | None) -> None:
+    """Create or resume a campaign: Ax proposes, workers train, MLflow records.
 
     An experiment with `variants:` runs one campaign per variant (same budget and seed); one
     with `stages:` fine-tunes the winner stage by stage and prints seed 001's benchmark."""
+    from ..campaign import with_execution, with_strategy
     from ..experiments import load_experiment, load_variants
+
+    def configured(exp):
+        return with_execution(with_strategy(exp, strategy), early_stopping, executor=executor,
+                              workers=workers, ray_address=ray_address,
+                              gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
+                              device=device)
 
     variants = load_variants(experiment)
     if not variants:
-        _run_one(store, with_strategy_of(load_experiment(experiment), strategy), trials,
-                 name, start_from, attach_seed_table)
+        _run_one(store, configured(load_experiment(experiment)), trials, name, start_from,
+                 attach_seed_table)
         return
     unknown = [v for v in only if v not in variants]
     if unknown:
@@ -59,14 +85,8 @@ def campaign_run(store: Store, experiment: str, trials: int | None, name: str | 
     for key, exp in variants.items():
         if only and key not in only:
             continue
-        _run_one(store, with_strategy_of(exp, strategy), trials,
-                 f"{name}-{key}" if name else None, start_from, attach_seed_table)
-
-
-def with_strategy_of(exp, strategy):
-    from ..campaign import with_strategy
-
-    return with_strategy(exp, strategy)
+        _run_one(store, configured(exp), trials, f"{name}-{key}" if name else None, start_from,
+                 attach_seed_table)
 
 
 def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from: str | None,
@@ -79,15 +99,19 @@ def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from
     if start_from and not exp.stages:
         raise InputError("--from", start_from, f"{exp.name} has no stages to start")
     if not start_from:
+        ex = exp.execution
         say(f"campaign {name}: {trials} trials of {exp.name}, objective "
-            f"{exp.objective.direction} {exp.objective.metric}, store {store.path}")
+            f"{exp.objective.direction} {exp.objective.metric}, store {store.path}, executor "
+            f"{ex.executor} x{ex.workers}"
+            + (", early stopping" if exp.early_stopping.enabled else ""))
         try:
             summary = run_campaign(exp, name, trials, store,
                                    attach_seed_table=attach_seed_table, progress=say)
         except CampaignStopped as err:
             raise click.ClickException(f"campaign {name} stopped: {err}") from None
+        stopped = f", {summary.early_stopped} early-stopped" if summary.early_stopped else ""
         click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, "
-                   f"{summary.failed} failed, {summary.wall_s / 60:.1f} min)")
+                   f"{summary.failed} failed{stopped}, {summary.wall_s / 60:.1f} min)")
         click.echo(summary.table)
     if exp.stages:
         run_stages(exp, name, store, start_from=start_from, progress=say)
@@ -252,6 +276,68 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+
+def _serve(server, base: str, lines: list[str]) -> None:
+    """Wait for `server` to answer /health, print `lines`, run until Ctrl-C or SIGTERM."""
+    import urllib.request
+
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise click.ClickException(f"mlflow server exited ({server.returncode})")
+                time.sleep(0.5)
+        for line in lines:
+            click.echo(line)
+        click.echo("Ctrl-C stops it.")
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - it would not stop: end it
+            server.kill()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to serve on; 0.0.0.0 lets other machines log to it.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--backend-store-uri", default=None,
+              help="Database for runs: the store's sqlite by default; a "
+                   "postgresql://user:pass@host/db URI for many writers.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Server worker processes (keep 1 on sqlite).")
+@click.option("--allowed-hosts", default=None,
+              help="Host names clients may use besides localhost and private IPs "
+                   "(mlflow server --allowed-hosts).")
+@pass_store
+def server(store: Store, host: str, port: int, backend_store_uri: str | None, workers: int,
+           allowed_hosts: str | None) -> None:
+    """Serve MLflow tracking for the store (runs + proxied artifacts) until Ctrl-C.
+
+    Campaigns on this or other machines then log through it:
+    sentiment-hpo --tracking-uri http://HOST:PORT campaign run ..."""
+    from ..campaign import start_tracking_server
+
+    backend = backend_store_uri
+    if backend is None and store.tracking_uri and not store.tracking_uri.startswith("http"):
+        backend = store.tracking_uri  # --tracking-uri naming a database
+    signal.signal(signal.SIGTERM, _interrupt)
+    process = start_tracking_server(store.path, host, port, backend, workers, allowed_hosts)
+    say(f"starting the MLflow tracking server on {backend or store.path / 'mlflow.db'}, "
+        f"artifacts in {store.path / 'artifacts'} ...")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    _serve(process, f"http://{shown}:{port}",
+           [f"MLflow server: http://{shown}:{port}",
+            f"log to it:     sentiment-hpo --tracking-uri http://{shown}:{port} campaign run ..."])
 
 
 def _url_host(host: str) -> str:

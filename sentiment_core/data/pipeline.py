@@ -245,6 +245,12 @@ def _save_cache(path: Path, data: PreparedData) -> None:
     partial.replace(path)
 
 
+def load_prepared(path: Path) -> PreparedData:
+    """The prepared arrays of a cache file `<cache>/<fingerprint>.npz` (what a worker process
+    trains on, loaded once)."""
+    return _load_cache(Path(path), Path(path).stem)
+
+
 def _load_cache(path: Path, key: str) -> PreparedData:
     with np.load(path, allow_pickle=False) as z:
         return PreparedData(

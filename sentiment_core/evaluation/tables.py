@@ -32,13 +32,16 @@ def seed_rows() -> list[tuple[str, dict[str, Any], float]]:
 
 
 def best_row(rows: list[dict[str, Any]], metric: str, direction: str) -> dict[str, Any] | None:
-    """The best finished trial of this campaign (paper rows and reproductions never count)."""
+    """The best finished trial of this campaign (paper rows, reproductions and trials that
+    early stopping ended before their last epoch never count)."""
     scored = [r for r in rows if r["tags"].get("source") == "campaign"
-              and r["status"] == "FINISHED" and metric in r["metrics"]]
+              and r["status"] == "FINISHED" and metric in r["metrics"]
+              and r["tags"].get("ax_status") != "EARLY_STOPPED"]
     if not scored:
         return None
-    pick = max if direction == "maximize" else min
-    return pick(scored, key=lambda r: r["metrics"][metric])
+    # ties go to the trial that finished first: the one a campaign logged the model of
+    sign = -1 if direction == "maximize" else 1
+    return min(scored, key=lambda r: (sign * r["metrics"][metric], r["end_ms"] or 0))
 
 
 def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
@@ -59,7 +62,7 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
             "trial_index": int(r["tags"].get("ax_trial_index", -1)),
             "arm_name": r["tags"].get("arm_name", ""),
             **{p: _number(r["params"].get(p)) for p in params},
-            "status": r["status"],
+            "status": r["tags"].get("ax_status") or r["status"],
             "generation": r["tags"].get("generation", ""),
             "wall_s": round(wall, 1) if wall is not None and source == "campaign" else None,
         }

@@ -1,0 +1,360 @@
+"""Executors and the concurrent campaign loop: a scripted executor for the loop's logic (fast),
+real worker processes and a real local Ray for the executors themselves."""
+
+from __future__ import annotations
+
+import ast
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sentiment_core.campaign import Search, Store, run_campaign, with_execution
+from sentiment_core.campaign.executors import LocalExecutor
+from sentiment_core.campaign.worker import Event, TrialOutcome, TrialSpec
+from sentiment_core.errors import InputError
+from sentiment_core.experiments import load_experiment
+from sentiment_core.trial import ObjectiveResult, TrialResult
+
+PACKAGE = Path(__file__).resolve().parents[2] / "sentiment_core"
+
+
+# ---- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"executor": "inline", "workers": 2}, "execution.workers"),
+    ({"executor": "local", "gpus_per_trial": 1.0}, "execution.gpus_per_trial"),
+    ({"executor": "ray", "device": "gpu"}, "execution.gpus_per_trial"),
+    ({"executor": "ray", "gpus_per_trial": 1.5}, "execution.gpus_per_trial"),
+])
+def test_bad_execution_options_are_one_clear_error(tiny_experiment, overrides, field):
+    with pytest.raises(InputError) as err:
+        with_execution(tiny_experiment, **overrides)
+    assert err.value.field == field
+
+
+def test_workers_alone_choose_local_processes(tiny_experiment):
+    assert with_execution(tiny_experiment, workers=3).execution.executor == "local"
+    ray = with_execution(tiny_experiment, executor="ray", workers=2, gpus_per_trial=0.5)
+    assert (ray.execution.executor, ray.execution.gpus_per_trial) == ("ray", 0.5)
+
+
+def test_early_stopping_refuses_a_noisy_objective(write_experiment):
+    experiment = load_experiment(write_experiment(objective={
+        "metric": "val_roc_auc", "direction": "maximize", "folds": 3}))
+    with pytest.raises(InputError) as err:
+        with_execution(experiment, early_stopping=True)
+    assert err.value.field == "early_stopping.enabled"
+
+
+def test_ray_is_imported_by_one_module_and_workers_import_no_writer():
+    def imports(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text())
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                 for a in n.names}
+        return names | {(n.module or "").split(".")[0] for n in ast.walk(tree)
+                        if isinstance(n, ast.ImportFrom) and not n.level}
+
+    modules = sorted(PACKAGE.rglob("*.py"))
+    assert [str(p.relative_to(PACKAGE)) for p in modules if "ray" in imports(p)] == \
+        ["campaign/ray_executor.py"]
+    for name in ("worker.py", "executors.py"):  # what runs in worker processes
+        assert not imports(PACKAGE / "campaign" / name) & {"ax", "mlflow", "ray", "click"}
+
+
+# ---- the loop, with a scripted executor -------------------------------------------------------
+
+
+class ScriptedExecutor:
+    """Trains nothing: each poll ends the most recently submitted trial (so trials end out of
+    order), after streaming `epochs` epochs whose objective rises toward a value fixed by the
+    parameters. Honours a stop verdict like a real worker."""
+
+    name = "scripted"
+
+    def __init__(self, capacity: int, epochs: int = 1):
+        self.capacity, self.epochs = capacity, epochs
+        self.running: list[tuple[int, dict]] = []
+        self.log: list[tuple[str, int]] = []
+        self.model = None
+
+    def start(self, data, spec: TrialSpec, cache_file) -> None:
+        self.data, self.spec = data, spec
+
+    def submit(self, index, params) -> None:
+        self.running.append((index, params))
+        self.log.append(("submit", index))
+
+    @staticmethod
+    def quality(params) -> float:
+        return 0.55 + 0.4 * (params["lstm_units"] - 2) / 6
+
+    def poll(self, timeout, on_event):
+        if not self.running:
+            return []
+        index, params = self.running.pop()
+        final, stopped, losses = self.quality(params), False, []
+        for epoch in range(1, self.epochs + 1):
+            value = final * epoch / self.epochs
+            losses.append(1 - value)
+            logs = {"loss": 1 - value, "val_loss": 1 - value, "val_roc_auc": value}
+            if on_event(Event("epoch", index, 1, epoch, self.epochs, logs)) and \
+                    epoch < self.epochs:
+                stopped = True
+                break
+        value = final * len(losses) / self.epochs
+        metrics = {"val_accuracy": value, "val_precision": value, "val_recall": value,
+                   "val_f1": value, "val_macro_f1": value, "val_roc_auc": value,
+                   "val_loss": 1 - value, "best_epoch": len(losses),
+                   "epochs_run": len(losses)}
+        rng = np.random.default_rng(index)
+        proba = np.clip(self.data.y_val * value + rng.uniform(0, 1 - value,
+                                                                len(self.data.y_val)), 0, 1)
+        unit = TrialResult(params, 0, metrics, {"loss": losses, "val_loss": losses},
+                           {"build_s": 0.0, "fit_s": 0.1, "evaluate_s": 0.0, "total_s": 0.1,
+                            "samples_per_s": 1.0}, proba, self.tiny_model(params), stopped)
+        self.log.append(("finish", index))
+        result = ObjectiveResult([unit], ["seed 0"], self.data.y_val, proba, unit.model)
+        return [TrialOutcome(index, result, None, None, {"device": "scripted"}, 0.1)]
+
+    def tiny_model(self, params):
+        from sentiment_core.models import build_model
+
+        model = build_model("lstm", params, len(self.data.vocabulary),
+                            self.data.sequence_length, 2)
+        model.optimizer.build(model.trainable_variables)  # saved like a trained model
+        return model
+
+    def cancel_all(self) -> None:
+        self.running.clear()
+
+    def close(self) -> None:
+        pass
+
+
+def test_results_are_told_as_they_arrive_not_in_lockstep(tiny_experiment, tmp_path):
+    store = Store(tmp_path / "store", tmp_path)
+    executor = ScriptedExecutor(capacity=2)
+    summary = run_campaign(tiny_experiment, "scripted", 4, store, executor=executor,
+                           progress=lambda m: None)
+    assert summary.completed == 4 and summary.failed == 0
+    log = executor.log
+    # two at once from the start; trial 0 runs on while 1, 2 and 3 are told and replaced
+    assert log[:2] == [("submit", 0), ("submit", 1)]
+    assert log.index(("submit", 2)) < log.index(("finish", 0))
+    assert log[-1] == ("finish", 0)
+    trials = Search.open("scripted", tiny_experiment.space, tiny_experiment.objective,
+                         tiny_experiment.optimizer, 0, store.ax_db).trials()
+    assert [t["status"] for t in trials] == ["COMPLETED"] * 4
+    keys = [tuple(sorted(t["params"].items())) for t in trials]
+    assert len(set(keys)) == 4
+    tracker = store.tracker()
+    runs = tracker.children(summary.parent_run_id)
+    assert sorted(r.info.status for r in runs) == ["FINISHED"] * 4
+    assert {r.data.tags["device"] for r in runs} == {"scripted"}
+    best = tracker.find_campaign("scripted").data.tags["best_run_id"]
+    assert tracker.client.get_run(best).data.tags.get("model_uri")
+
+
+def test_fewer_trials_from_ax_wait_for_results(write_experiment, tmp_path):
+    # Sobol budget 4, four workers: Ax hands out 4 trials, then has nothing to propose
+    # (DataRequiredError) until enough of them have data; the loop waits instead of stopping.
+    experiment = load_experiment(write_experiment(optimizer={"initialization_trials": 4}))
+    store = Store(tmp_path / "store", tmp_path)
+    executor = ScriptedExecutor(capacity=4)
+    summary = run_campaign(experiment, "short-asks", 6, store, executor=executor,
+                           progress=lambda m: None)
+    assert summary.completed == 6
+    submits = [i for kind, i in executor.log if kind == "submit"]
+    assert submits[:4] == [0, 1, 2, 3]
+    assert executor.log.index(("submit", 4)) > executor.log.index(("finish", 3))
+    generations = [t["generation"] for t in Search.open(
+        "short-asks", experiment.space, experiment.objective, experiment.optimizer, 0,
+        store.ax_db).trials()]
+    assert generations[:4] == ["Center", "Sobol", "Sobol", "Sobol"]
+    assert generations[4:] == ["BoTorch", "BoTorch"]
+
+
+def test_bayesian_concurrency_caps_trials_in_the_botorch_phase(write_experiment, tmp_path):
+    experiment = load_experiment(write_experiment(
+        optimizer={"initialization_trials": 2, "bayesian_concurrency": 1}))
+    store = Store(tmp_path / "store", tmp_path)
+    executor = ScriptedExecutor(capacity=3)
+    run_campaign(experiment, "capped", 5, store, executor=executor, progress=lambda m: None)
+    running, most = set(), {}
+    generations = {t["trial_index"]: t["generation"] for t in Search.open(
+        "capped", experiment.space, experiment.objective, experiment.optimizer, 0,
+        store.ax_db).trials()}
+    for kind, index in executor.log:
+        (running.add if kind == "submit" else running.discard)(index)
+        if generations[index] == "BoTorch" and kind == "submit":
+            most[index] = len(running)
+    assert most and max(most.values()) == 1  # never a BoTorch trial beside another
+
+
+def test_early_stopping_marks_trials_in_ax_and_mlflow(write_experiment, tmp_path):
+    experiment = load_experiment(write_experiment(
+        optimizer={"initialization_trials": 3},
+        early_stopping={"enabled": True, "min_curves": 2, "min_epochs": 1}))
+    store = Store(tmp_path / "store", tmp_path)
+    executor = ScriptedExecutor(capacity=1, epochs=4)
+    summary = run_campaign(experiment, "pruned", 7, store, executor=executor,
+                           progress=lambda m: None)
+    assert summary.early_stopped >= 1
+    assert summary.completed + summary.early_stopped == 7
+    trials = Search.open("pruned", experiment.space, experiment.objective,
+                         experiment.optimizer, 0, store.ax_db).trials()
+    stopped = {t["trial_index"] for t in trials if t["status"] == "EARLY_STOPPED"}
+    assert len(stopped) == summary.early_stopped
+    tracker = store.tracker()
+    rows = tracker.trial_rows(summary.parent_run_id)
+    tagged = {int(r["tags"]["ax_trial_index"]) for r in rows
+              if r["tags"].get("early_stopped") == "ax"}
+    assert tagged == stopped
+    assert all(r["status"] == "FINISHED" for r in rows)
+    assert int(summary.best["tags"]["ax_trial_index"]) not in stopped
+    assert "EARLY_STOPPED" in summary.table
+    # each stopped trial's curve went to Ax epoch by epoch, and stopped before the last epoch
+    for r in rows:
+        if r["tags"].get("early_stopped"):
+            assert int(r["tags"]["stopped_after_epoch"]) < 4
+
+
+# ---- real workers ---------------------------------------------------------------------------
+
+
+def _spec(experiment) -> TrialSpec:
+    return TrialSpec(experiment.seed, experiment.model.family, device="cpu")
+
+
+def _collect(executor, count: int, timeout: float = 300) -> tuple[list[TrialOutcome], list]:
+    outcomes, events = [], []
+    deadline = time.monotonic() + timeout
+    while len(outcomes) < count and time.monotonic() < deadline:
+        outcomes += executor.poll(1.0, lambda e: events.append(e) or False)
+    return outcomes, events
+
+
+def test_local_workers_load_the_arrays_once_and_train_in_their_own_process(
+        tiny_experiment, tiny_data, tmp_path):
+    cache = tmp_path / "cache" / f"{tiny_data.fingerprint}.npz"
+    assert cache.exists()
+    params = {**tiny_experiment.space.defaults()}
+    executor = LocalExecutor(workers=1, device="cpu")
+    executor.start(tiny_data, _spec(tiny_experiment), cache)
+    try:
+        for index in range(3):
+            executor.submit(index, {**params, "lstm_units": 2 + index})
+        outcomes, events = _collect(executor, 3)
+    finally:
+        executor.close()
+    assert sorted(o.index for o in outcomes) == [0, 1, 2]
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
+    last = max(outcomes, key=lambda o: o.device["worker_trials"])
+    assert last.device["worker_trials"] == 3 and last.device["worker_data_loads"] == 1
+    assert {o.device["worker_pid"] for o in outcomes} != {os.getpid()}
+    assert all(o.result.model is None and o.weights for o in outcomes)  # weights, no Keras
+    assert sorted((e.index, e.kind) for e in events) == \
+        [(0, "epoch"), (0, "unit"), (1, "epoch"), (1, "unit"), (2, "epoch"), (2, "unit")]
+
+
+def test_local_worker_gives_the_inline_result(tiny_experiment, tiny_data, tmp_path):
+    from sentiment_core.campaign.worker import rebuild_model
+    from sentiment_core.trial import run_objective
+
+    params = tiny_experiment.space.defaults()
+    inline = run_objective(params, tiny_data, tiny_experiment.seed)
+    executor = LocalExecutor(workers=1, device="cpu")
+    executor.start(tiny_data, _spec(tiny_experiment),
+                   tmp_path / "cache" / f"{tiny_data.fingerprint}.npz")
+    try:
+        executor.submit(0, params)
+        (outcome,), _ = _collect(executor, 1)
+    finally:
+        executor.close()
+    assert outcome.result.mean == inline.mean  # same seed, same data: bit-identical
+    model = rebuild_model(outcome, params, "lstm", tiny_data)
+    np.testing.assert_allclose(model.predict(tiny_data.x_val, verbose=0).reshape(-1),
+                               inline.model.predict(tiny_data.x_val, verbose=0).reshape(-1),
+                               rtol=1e-6)
+
+
+def test_ray_runs_two_trials_at_once_from_the_object_store(tiny_experiment, tiny_data):
+    ray = pytest.importorskip("ray")
+    from sentiment_core.campaign.ray_executor import RayExecutor
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=100 * 2**20)
+    try:
+        executor = RayExecutor(workers=2, cpus_per_trial=1)
+        executor.start(tiny_data, _spec(tiny_experiment), None)
+        params = tiny_experiment.space.defaults()
+        for index in range(2):
+            executor.submit(index, {**params, "lstm_units": 3 + index})
+        outcomes, events = _collect(executor, 2)
+        executor.close()
+    finally:
+        ray.shutdown()
+    assert sorted(o.index for o in outcomes) == [0, 1]
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
+    assert len({o.device["worker_pid"] for o in outcomes}) == 2  # side by side
+    assert {e.kind for e in events} == {"epoch", "unit"}
+    assert outcomes[0].device["device"] == "cpu"  # no GPU asked for: none taken
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["inline", "local"])
+def test_early_stopping_reaches_real_workers(kind, tmp_path):
+    import yaml
+
+    from conftest import ROOT, experiment_dict, make_tweets, write_csv
+
+    csv = write_csv(tmp_path / "tweets.csv", make_tweets(400))
+    space = yaml.safe_load((ROOT / "tests" / "tiny_space.yaml").read_text())
+    space["fixed"]["num_epochs"] = 4
+    (tmp_path / "space.yaml").write_text(yaml.safe_dump(space))
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(experiment_dict(
+        csv, search_space=str(tmp_path / "space.yaml"), optimizer={"initialization_trials": 3},
+        early_stopping={"enabled": True, "min_curves": 2, "min_epochs": 1})))
+    experiment = with_execution(load_experiment(tmp_path / "exp.yaml"), executor=kind,
+                                workers=1)
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, "es", 6, store, progress=lambda m: None)
+    assert summary.early_stopped >= 1 and summary.completed + summary.early_stopped == 6
+    rows = store.tracker().trial_rows(summary.parent_run_id)
+    stopped = [r for r in rows if r["tags"].get("ax_status") == "EARLY_STOPPED"]
+    assert len(stopped) == summary.early_stopped
+    for r in stopped:  # the worker really stopped training: fewer epochs logged than planned
+        history = store.tracker().client.get_metric_history(r["run_id"], "loss")
+        assert len(history) == int(r["tags"]["stopped_after_epoch"]) < 4
+    statuses = [t["status"] for t in Search.open(
+        "es", experiment.space, experiment.objective, experiment.optimizer, experiment.seed,
+        store.ax_db).trials()]
+    assert statuses.count("EARLY_STOPPED") == summary.early_stopped
+
+
+@pytest.mark.slow
+def test_workers_honour_keras_backend(tiny_experiment, tiny_data, tmp_path, monkeypatch):
+    """A worker trains under the backend KERAS_BACKEND names (torch here, on CPU) and sends
+    weights the campaign process (TensorFlow) can load."""
+    pytest.importorskip("torch")
+    from sentiment_core.campaign.worker import rebuild_model
+
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # inherited by the spawned worker only
+    executor = LocalExecutor(workers=1, device="cpu")
+    executor.start(tiny_data, _spec(tiny_experiment),
+                   tmp_path / "cache" / f"{tiny_data.fingerprint}.npz")
+    params = tiny_experiment.space.defaults()
+    try:
+        executor.submit(0, params)
+        (outcome,), _ = _collect(executor, 1)
+    finally:
+        executor.close()
+    assert outcome.error is None, outcome.error
+    assert outcome.device["keras_backend"] == "torch"
+    assert outcome.device["lstm_kernel"] == "no GPU"
+    model = rebuild_model(outcome, params, "lstm", tiny_data)
+    assert model.predict(tiny_data.x_val, verbose=0).shape[0] == len(tiny_data.y_val)
