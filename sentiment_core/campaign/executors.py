@@ -84,7 +84,7 @@ class InlineExecutor:
     def run(self, params, data, seed, family, objective: ObjectiveConfig, on_epoch=None,
             on_unit=None, epoch_metrics: bool = False) -> ObjectiveResult:
         return run_objective(params, data, seed, family, objective.folds, objective.replicates,
-                             on_epoch, on_unit, epoch_metrics)
+                             on_epoch, on_unit, epoch_metrics=epoch_metrics)
 
     def start(self, data: PreparedData, spec: TrialSpec, cache_file: Path | None = None) -> None:
         self.data, self.spec = data, spec

@@ -213,7 +213,8 @@ def run_remote(index: int, params: dict[str, Any], data: PreparedData, spec: Tri
         info = device_info()
         require_device(spec.device, info)
         result = run_objective(params, data, spec.seed, spec.family, spec.folds,
-                               spec.replicates, on_epoch, on_unit, spec.epoch_metrics)
+                               spec.replicates, on_epoch, on_unit,
+                               epoch_metrics=spec.epoch_metrics)
     except Exception as err:  # noqa: BLE001 - the campaign records it as a failed trial
         return TrialOutcome(index, error=f"{type(err).__name__}: {err}".splitlines()[0][:500],
                             seconds=time.perf_counter() - start)

@@ -188,7 +188,7 @@ def table(store: Store, name: str, fmt: str) -> None:
 @cli.command()
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text",
-              show_default=True)
+              show_default=True, help="text for the terminal, markdown for notes.")
 @pass_store
 def stages(store: Store, name: str, fmt: str) -> None:
     """Seed 001's benchmark table of staged campaign NAME: one row per stage, each on its own
@@ -254,9 +254,15 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
     server = start_server(store.path, host, port, store.tracking_uri, log)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     api = MlflowRest(f"http://{_url_host(local)}:{port}")
+    _serve(server, api.healthy, lambda: _print_links(api, name, api.base, store), port, log)
+
+
+def _serve(server, healthy, announce, port: int, log=None) -> None:
+    """Wait until `healthy()`, `announce()` the links, then run until Ctrl-C or SIGTERM; the
+    server is always stopped on the way out."""
     try:
         for _ in range(240):
-            if api.healthy():
+            if healthy():
                 break
             if server.poll() is not None:
                 raise click.ClickException(
@@ -265,7 +271,7 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
             time.sleep(0.5)
         else:
             raise click.ClickException("the mlflow server did not answer within 2 minutes")
-        _print_links(api, name, api.base, store)
+        announce()
         click.echo("Ctrl-C stops it.")
         server.wait()
     except KeyboardInterrupt:
@@ -278,38 +284,11 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
             server.kill()
 
 
-
-def _serve(server, base: str, lines: list[str]) -> None:
-    """Wait for `server` to answer /health, print `lines`, run until Ctrl-C or SIGTERM."""
-    import urllib.request
-
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise click.ClickException(f"mlflow server exited ({server.returncode})")
-                time.sleep(0.5)
-        for line in lines:
-            click.echo(line)
-        click.echo("Ctrl-C stops it.")
-        server.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - it would not stop: end it
-            server.kill()
-
-
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to serve on; 0.0.0.0 lets other machines log to it.")
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=int,
+              help="Port to serve on.")
 @click.option("--backend-store-uri", default=None,
               help="Database for runs: the store's sqlite by default; a "
                    "postgresql://user:pass@host/db URI for many writers.")
@@ -325,7 +304,7 @@ def server(store: Store, host: str, port: int, backend_store_uri: str | None, wo
 
     Campaigns on this or other machines then log through it:
     sentiment-hpo --tracking-uri http://HOST:PORT campaign run ..."""
-    from ..campaign import start_tracking_server
+    from ..campaign import MlflowRest, start_tracking_server
 
     backend = backend_store_uri
     if backend is None and store.tracking_uri and not store.tracking_uri.startswith("http"):
@@ -335,9 +314,13 @@ def server(store: Store, host: str, port: int, backend_store_uri: str | None, wo
     say(f"starting the MLflow tracking server on {backend or store.path / 'mlflow.db'}, "
         f"artifacts in {store.path / 'artifacts'} ...")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    _serve(process, f"http://{shown}:{port}",
-           [f"MLflow server: http://{shown}:{port}",
-            f"log to it:     sentiment-hpo --tracking-uri http://{shown}:{port} campaign run ..."])
+    base = f"http://{_url_host(shown)}:{port}"
+
+    def announce() -> None:
+        click.echo(f"MLflow server: {base}")
+        click.echo(f"log to it:     sentiment-hpo --tracking-uri {base} campaign run ...")
+
+    _serve(process, MlflowRest(base).healthy, announce, port)
 
 
 def _url_host(host: str) -> str:

@@ -158,10 +158,10 @@ def test_ax_proposes_a_dependent_parameter_only_with_its_value(tmp_path):
 def test_reduce_lr_on_plateau_is_an_option_beside_the_best_epoch_keeper():
     import keras
 
-    best, callbacks = training_callbacks(keras, {})
+    best, callbacks = training_callbacks(keras, {}, None)
     assert [type(c).__name__ for c in callbacks] == ["TerminateOnNaN", "KeepBestEpoch"]
     best, callbacks = training_callbacks(keras, {"reduce_lr_patience": 1,
-                                                 "reduce_lr_factor": 0.25})
+                                                 "reduce_lr_factor": 0.25}, None)
     reduce = callbacks[-1]
     assert isinstance(reduce, keras.callbacks.ReduceLROnPlateau)
     assert (reduce.patience, reduce.factor, reduce.monitor) == (1, 0.25, "val_loss")
