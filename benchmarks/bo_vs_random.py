@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
 import sys
 import tempfile
@@ -52,8 +53,8 @@ def run_one(experiment, data, strategy: str, seed: int, trials: int, db: Path) -
         if value > best:
             best, best_model = value, result.model
     proba = best_model.predict(data.x_test, batch_size=1024, verbose=0).reshape(-1)
-    return {"values": values, "best": best,
-            "test_macro_f1": classification_metrics(data.y_test, proba)["macro_f1"]}
+    return {"values": [float(v) for v in values], "best": float(best),
+            "test_macro_f1": float(classification_metrics(data.y_test, proba)["macro_f1"])}
 
 
 def trials_to_reach(values: list[float], target: float) -> int:
@@ -90,20 +91,27 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="2 seeds x 8 trials")
     parser.add_argument("--experiment", default="gop_bench_fast")
+    parser.add_argument("--report-only", action="store_true",
+                        help="Summarize the runs saved so far without running more")
     args = parser.parse_args()
     seeds, trials = (2, 8) if args.quick else (args.seeds, args.trials)
     experiment = load_experiment(args.experiment)
     data = prepare(experiment, data_dir(), ROOT / "mlruns" / "cache", progress=print)
-    runs = {s: [] for s in STRATEGIES}
+    # every finished run is saved at once, so a long benchmark can be summarized part-way
+    saved = ROOT / "benchmarks" / "bo_vs_random_runs.json"
+    runs = json.loads(saved.read_text()) if args.report_only else {s: [] for s in STRATEGIES}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(1, seeds + 1):
+        for seed in range(1, 0 if args.report_only else seeds + 1):
             for strategy in STRATEGIES:  # interleaved: both see the same machine load
                 began = time.perf_counter()
                 runs[strategy].append(run_one(experiment, data, strategy, seed, trials,
                                               Path(tmp) / "ax.db"))
                 print(f"seed {seed} {strategy}: best {runs[strategy][-1]['best']:.4f} "
                       f"({time.perf_counter() - began:.0f} s)", flush=True)
+                saved.write_text(json.dumps(runs))
+    seeds = min(len(r) for r in runs.values())
+    runs = {s: r[:seeds] for s, r in runs.items()}  # whole pairs only
     target = 0.99 * max(r["best"] for rs in runs.values() for r in rs)
     reach = {s: [trials_to_reach(r["values"], target) for r in runs[s]] for s in STRATEGIES}
     png = ROOT / "benchmarks" / "bo_vs_random.png"

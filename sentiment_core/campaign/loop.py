@@ -228,9 +228,12 @@ def log_baselines(tracker: Tracker, run_id: str, experiment: ExperimentConfig,
     tracker.log_files(run_id, texts={"baselines.json": table.to_json(orient="records",
                                                                         indent=1)})
     tracker.set_tags(run_id, {"baselines_logged": "true"})
-    test = table[table["split"] == "test"].set_index("baseline")["accuracy"]
-    progress("baselines on the same test rows: " + ", ".join(
-        f"{name} {value:.4f}" for name, value in test.items()) + " (accuracy)")
+    # the objective's own score, to set beside the winner's test line
+    score = experiment.objective.metric.removeprefix("val_")
+    score = score if score in table.columns else "accuracy"
+    test = table[table["split"] == "test"].set_index("baseline")[score]
+    progress(f"baselines on the same test rows ({score}): " + ", ".join(
+        f"{name} {value:.4f}" for name, value in test.items()))
 
 
 def _check_seed_table_fits(experiment: ExperimentConfig) -> None:
