@@ -177,10 +177,13 @@ def view_id(campaign: str) -> str:
     return f"campaign-{clean}"
 
 
-def trials_view(campaign: str, metric: str, direction: str, parameters: list[str]) -> str:
+def trials_view(campaign: str, metric: str, direction: str, parameters: list[str],
+                spread: bool = False) -> str:
     """The experiment-tag value of a saved runs view: the campaign's own trials, best first,
-    the objective and the parameters as columns."""
-    columns = [f"metrics.`{metric}`", *(f"params.`{p}`" for p in parameters)]
+    the objective (with its sd over folds / seeds when `spread`) and the parameters as
+    columns."""
+    columns = [f"metrics.`{metric}`", *([f"metrics.`{metric}_sd`"] if spread else []),
+               *(f"params.`{p}`" for p in parameters)]
     state = {
         "searchFilter": f"tags.campaign = '{_quote(campaign)}' and tags.source = 'campaign'",
         "orderByKey": f"metrics.`{metric}`",
@@ -213,10 +216,11 @@ def campaign_page(api: MlflowRest, name: str, public_base: str) -> CampaignPage 
         parameters = tags["parameters"].split(",")
     else:  # campaigns recorded before the tag: the trials' parameters, sorted
         parameters = sorted({p["key"] for r in trials for p in r["data"].get("params", [])})
+    units = int(tags.get("objective_folds", 1)) * int(tags.get("objective_replicates", 1))
     model_training_mode(api, experiment_id)
     view = view_id(name)
     api.set_experiment_tag(experiment_id, VIEW_TAG_PREFIX + view,
-                           trials_view(name, metric, direction, parameters))
+                           trials_view(name, metric, direction, parameters, units > 1))
     base = public_base.rstrip("/")
     return CampaignPage(
         name, experiment_id, run_id, metric, parameters, len(trials),
