@@ -57,8 +57,15 @@ def test_imports_point_down_through_package_names(path):
 
 def test_each_library_has_one_importer():
     importers = {lib: sorted(str(p.relative_to(PACKAGE)) for p in MODULES
-                             if lib in third_party(p)) for lib in ("ax", "mlflow")}
-    assert importers == {"ax": ["campaign/search.py"], "mlflow": ["campaign/tracking.py"]}
+                             if lib in third_party(p)) for lib in ("ax", "mlflow", "ray")}
+    assert importers == {"ax": ["campaign/search.py"], "mlflow": ["campaign/tracking.py"],
+                         "ray": ["campaign/ray_executor.py"]}
+
+
+@pytest.mark.parametrize("name", ["worker.py", "executors.py"])
+def test_what_runs_in_workers_imports_no_writer(name):
+    """Only the driver talks to Ax and MLflow; worker processes run trials and return results."""
+    assert not third_party(PACKAGE / "campaign" / name) & {"ax", "mlflow", "ray", "click"}
 
 
 @pytest.mark.parametrize("part", ["data", "models", "evaluation", "trial.py", "config.py"])

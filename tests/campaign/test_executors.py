@@ -3,10 +3,8 @@ real worker processes and a real local Ray for the executors themselves."""
 
 from __future__ import annotations
 
-import ast
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +16,6 @@ from sentiment_core.errors import InputError
 from sentiment_core.experiments import load_experiment
 from sentiment_core.trial import ObjectiveResult, TrialResult
 
-PACKAGE = Path(__file__).resolve().parents[2] / "sentiment_core"
 
 
 # ---- configuration ---------------------------------------------------------------------------
@@ -48,21 +45,6 @@ def test_early_stopping_refuses_a_noisy_objective(write_experiment):
     with pytest.raises(InputError) as err:
         with_execution(experiment, early_stopping=True)
     assert err.value.field == "early_stopping.enabled"
-
-
-def test_ray_is_imported_by_one_module_and_workers_import_no_writer():
-    def imports(path: Path) -> set[str]:
-        tree = ast.parse(path.read_text())
-        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-                 for a in n.names}
-        return names | {(n.module or "").split(".")[0] for n in ast.walk(tree)
-                        if isinstance(n, ast.ImportFrom) and not n.level}
-
-    modules = sorted(PACKAGE.rglob("*.py"))
-    assert [str(p.relative_to(PACKAGE)) for p in modules if "ray" in imports(p)] == \
-        ["campaign/ray_executor.py"]
-    for name in ("worker.py", "executors.py"):  # what runs in worker processes
-        assert not imports(PACKAGE / "campaign" / name) & {"ax", "mlflow", "ray", "click"}
 
 
 # ---- the loop, with a scripted executor -------------------------------------------------------
