@@ -64,8 +64,13 @@ def write_report(ctx: CampaignContext, out_root: Path,
                                                     "val_binary_accuracy",
                                                     "sparse_categorical_accuracy",
                                                     "val_sparse_categorical_accuracy"])
-    trial = ctx.best["tags"]["ax_trial_index"]
-    figures["best_learning_curves.png"] = plots.learning_curves(history, f"best trial {trial}")
+    title = f"best trial {ctx.best['tags']['ax_trial_index']}"
+    units = ctx.tracker.client.get_metric_history(best_id, "unit_epochs_run")
+    if units:  # several folds / seeds: their epochs follow each other in the steps; show one
+        epochs = int(min(units, key=lambda m: m.step).value)
+        history = {key: values[:epochs] for key, values in history.items()}
+        title += f", {ctx.best['tags'].get('units', 'unit 1').split(', ')[0]}"
+    figures["best_learning_curves.png"] = plots.learning_curves(history, title)
     for split in ("val", "test"):
         y = getattr(data, f"y_{split}")
         figures[f"best_confusion_{split}.png"] = plots.confusion_matrix(
