@@ -10,7 +10,7 @@ NAME ?= $(EXP)
 SENTIMENT_HPO_DATA_DIR ?= $(if $(wildcard ../shared/data/*.csv),$(abspath ../shared/data),data)
 export SENTIMENT_HPO_DATA_DIR
 
-.PHONY: help setup demo campaign table ui reproduce train inspect test test-full audit clean
+.PHONY: help setup demo campaign table ui reproduce train inspect test test-full audit bench bench-quick clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,21 @@ test: setup ## Fast tests (tiny generated data, 1-epoch trials; real-data checks
 
 test-full: setup ## All tests, slow ones included
 	$(PY) -m pytest -m "slow or not slow"
+
+BENCH_STORE := $(shell mktemp -u /tmp/sentiment-hpo-bench-XXXXXX)
+bench: setup ## All benchmarks (about 2 h on 2 cores); figures into benchmarks/RESULTS.md
+	$(PY) -m benchmarks.platform_tax
+	$(PY) -m benchmarks.overhead
+	$(PY) -m benchmarks.training_speed
+	$(PY) -m benchmarks.scaling
+	$(PY) -m benchmarks.executors --store $(BENCH_STORE)
+	$(PY) -m benchmarks.bo_vs_random
+
+bench-quick: setup ## Smaller versions of each benchmark (under 10 min); into benchmarks/RESULTS.md
+	$(PY) -m benchmarks.platform_tax --quick
+	$(PY) -m benchmarks.overhead --quick
+	$(PY) -m benchmarks.training_speed --quick
+	$(PY) -m benchmarks.scaling --quick
 
 audit: setup ## Check the installed packages against PyPI's advisories (needs pypi.org): make audit [AUDIT_ARGS=--strict]
 	$(PY) -m pip_audit --skip-editable --progress-spinner off $(AUDIT_ARGS)

@@ -167,6 +167,11 @@ def main() -> None:
     (args.store / "results.json").write_text(json.dumps(results, indent=2))
     text = markdown(results)
     (args.store / "results.md").write_text(text + "\n")
+    from benchmarks.common import machine_line, write_section
+
+    command = " ".join(["python -m benchmarks.executors", *sys.argv[1:]])
+    write_section("Executors and early stopping across trials",
+                  f"{machine_line()}. Command: `{command}`.\n\n{text}")
     print(text)
 
 

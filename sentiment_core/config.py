@@ -113,6 +113,11 @@ class OptimizerConfig:
     # Trials running at once in the BoTorch phase (0: as many as there are workers). Each
     # pending trial makes the next proposal less informed; legacy AxClient capped it at 3.
     bayesian_concurrency: int = 0
+    # One trial at a time (inline executor, no early stopping across trials): generate the next
+    # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
+    # generation time (about 1 s a trial in the BoTorch phase) at the price of one pending trial
+    # in each proposal; false: strictly sequential proposals.
+    prefetch: bool = True
 
 
 @dataclass(frozen=True)

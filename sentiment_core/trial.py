@@ -18,7 +18,9 @@ absent: run every epoch), `early_stopping_monitor` (val_loss, or a validation sc
 val_macro_f1: the validation loss of a class-weighted model rises from the first epoch while
 its F1 still climbs),
 `reduce_lr_patience` / `reduce_lr_factor` / `min_learning_rate` (ReduceLROnPlateau on the
-validation loss; patience 0: off), `label_smoothing`. The weights of the best epoch are always
+validation loss; patience 0: off), `label_smoothing`, `length_buckets` (N > 0: batches of
+similar-length rows trimmed to N fixed bucket lengths, `data.batching`; 0: every batch padded to
+the full sequence length). The weights of the best epoch are always
 restored (`keep_best_epoch`, the one early-stopping and best-epoch-checkpoint
 mechanism), so `num_epochs` is a maximum and `best_epoch` records what was used.
 
@@ -38,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import PreparedData, cross_validation_folds
+from .data import PreparedData, bucket_boundaries, bucketed_batches, cross_validation_folds, \
+    token_lengths
 from .evaluation import classification_metrics
 from .models import (
     TRAINING_OPTIONS,
@@ -158,6 +161,68 @@ def epoch_reporter(keras, on_epoch: EpochCallback, epochs: int,
     return EpochReporter()
 
 
+def epoch_clock(keras):
+    """Splits fit time into training and validation: `train_s` sums each epoch's time from its
+    start to the start of its validation pass (or its end, without one)."""
+
+    class EpochClock(keras.callbacks.Callback):
+        train_s = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.began, self.validating = time.perf_counter(), False
+
+        def on_test_begin(self, logs=None):
+            if not self.validating and hasattr(self, "began"):
+                self.train_s += time.perf_counter() - self.began
+                self.validating = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.on_test_begin()
+
+    return EpochClock()
+
+
+def bucketed_dataset(keras, inputs, y: np.ndarray, sample_weight: np.ndarray | None,
+                     lengths: np.ndarray, boundaries: list[int], batch_size: int, seed: int,
+                     shuffle: bool = True):
+    """A Keras PyDataset of length-bucketed batches (`data.bucketed_batches`): each batch's
+    token ids trimmed to its bucket length, features (if any) as they are; reshuffled every
+    epoch from `seed`, so a trial stays bit-reproducible."""
+
+    def trim(rows, length):
+        if isinstance(inputs, dict):
+            return {k: v[rows, :length] if k == "tokens" else v[rows] for k, v in inputs.items()}
+        return inputs[rows, :length]
+
+    class Bucketed(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return len(self.batches)
+
+        def __getitem__(self, i):
+            rows, length = self.batches[i]
+            if sample_weight is None:
+                return trim(rows, length), y[rows]
+            return trim(rows, length), y[rows], sample_weight[rows]
+
+        def on_epoch_end(self):
+            batches = bucketed_batches(lengths, boundaries, batch_size, self.rng)
+            if not shuffle:
+                batches.sort(key=lambda b: b[1])
+            # Keras reads the data's shapes from the first two batches: if their lengths
+            # differed not, it would fix the length to the first bucket's
+            other = next((i for i, b in enumerate(batches) if b[1] != batches[0][1]), None)
+            if other is not None:
+                batches.insert(1, batches.pop(other))
+            self.batches = batches
+
+    return Bucketed()
+
+
 def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
               on_epoch: EpochCallback | None = None,
               start_from: Callable[[], Any] | None = None,
@@ -194,13 +259,18 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     if epochs < 1 or batch_size < 1:
         raise TrialFailed(f"num_epochs and batch_size must be >= 1 (got {epochs}, {batch_size})")
     weights = class_weights(data.y_train, str(params.get("class_weight", "none")))
+    # fine-tuning keeps the parent's input length: bucketing applies to models built here
+    buckets = 0 if start_from else int(params.get("length_buckets",
+                                                  TRAINING_OPTIONS["length_buckets"]))
     vocab_size = len(data.vocabulary)
     try:
         if start_from is not None:
             model = fine_tune_model(start_from(), list(freeze or []), params,
                                     len(data.class_names))
         else:
-            model = build_model(family, params, vocab_size, data.sequence_length,
+            # bucketed batches vary in length: the model then takes any sequence length
+            model = build_model(family, params, vocab_size,
+                                None if buckets else data.sequence_length,
                                 len(data.class_names),
                                 train_feature_stats(family, data.x_train, vocab_size))
     except (ValueError, KeyError) as err:
@@ -214,13 +284,28 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
                                   (x_val, data.y_val) if epoch_metrics else None, batch_size,
                                   len(data.class_names) == 2)
         callbacks.append(reporter)
-    validation = (x_val, data.y_val)
-    if weights:  # the validation loss (early stopping's judge) weighs classes as training does
-        validation += (np.vectorize(weights.get)(data.y_val).astype("float32"),)
-    fit = model.fit(model_inputs(model, data.x_train, vocab_size), data.y_train,
-                    validation_data=validation,
-                    epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                    callbacks=callbacks, class_weight=weights)
+    clock = epoch_clock(keras)
+    callbacks.insert(0, clock)
+    # the validation loss (early stopping's judge) weighs classes as training does
+    val_weight = np.vectorize(weights.get)(data.y_val).astype("float32") if weights else None
+    x_train = model_inputs(model, data.x_train, vocab_size)
+    if buckets:
+        lengths = token_lengths(data.x_train)
+        boundaries = bucket_boundaries(lengths, data.sequence_length, buckets)
+        train_weight = np.vectorize(weights.get)(data.y_train).astype("float32") \
+            if weights else None
+        train = bucketed_dataset(keras, x_train, data.y_train, train_weight, lengths,
+                                 boundaries, batch_size, seed)
+        validation = bucketed_dataset(keras, x_val, data.y_val, val_weight,
+                                      token_lengths(data.x_val), boundaries,
+                                      max(batch_size, 1024), seed, shuffle=False)
+        fit = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
+                        callbacks=callbacks)
+    else:
+        validation = (x_val, data.y_val) + ((val_weight,) if weights else ())
+        fit = model.fit(x_train, data.y_train, validation_data=validation,
+                        epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
+                        callbacks=callbacks, class_weight=weights)
     fitted = time.perf_counter()
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     losses = history.get("loss", [])
@@ -231,10 +316,13 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     metrics["val_loss"] = history["val_loss"][best_epoch.best_epoch - 1]
     metrics["best_epoch"], metrics["epochs_run"] = best_epoch.best_epoch, len(losses)
     done = time.perf_counter()
+    trained = len(data.y_train) * len(losses)
     timings = {
         "build_s": built - start, "fit_s": fitted - built, "evaluate_s": done - fitted,
-        "total_s": done - start,
-        "samples_per_s": len(data.y_train) * len(losses) / max(fitted - built, 1e-9),
+        "total_s": done - start, "train_s": clock.train_s,
+        "validation_s": fitted - built - clock.train_s,  # per-epoch validation and callbacks
+        "samples_per_s": trained / max(fitted - built, 1e-9),
+        "train_samples_per_s": trained / max(clock.train_s, 1e-9),  # fit alone
     }
     return TrialResult(dict(params), seed, metrics, history, timings,
                        _squeeze(val_proba, data), model,
@@ -281,7 +369,8 @@ class ObjectiveResult:
     @property
     def timings(self) -> dict[str, float]:
         total = {k: sum(u.timings[k] for u in self.units) for k in self.units[0].timings}
-        total["samples_per_s"] = statistics.fmean(u.timings["samples_per_s"] for u in self.units)
+        for rate in ("samples_per_s", "train_samples_per_s"):
+            total[rate] = statistics.fmean(u.timings[rate] for u in self.units)
         return total
 
 

@@ -7,6 +7,10 @@ The loop asks Ax for as many trials as the executor has free workers (Ax may giv
 none until running trials report), submits them, and tells each result to Ax as it arrives.
 This process is the only one talking to Ax and MLflow; workers only train (see executors).
 
+Time outside training is kept off the trial's path: with one trial at a time, Ax generates the
+next candidate while the current trial trains (`optimizer.prefetch`), and figures, tables and the
+best model are written by a background thread (`BackgroundWriter`) while the next trial trains.
+
 A campaign of the same name resumes: completed trials are kept, the trials that were running
 when the process died are abandoned in Ax and KILLED in MLflow, and their slots are proposed
 again until `trials` trials have completed (or were stopped early by Ax). A trial that raises
@@ -15,8 +19,12 @@ is failed in both and the campaign goes on, up to the experiment's tolerated fai
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import dataclasses
+import io
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from ..config import (
@@ -49,6 +58,7 @@ from ..evaluation import (
     table5,
 )
 from ..trial import ObjectiveResult
+from .background import BackgroundWriter
 from .context import data_tags
 from .executors import Executor, make_executor
 from .search import Search
@@ -158,8 +168,12 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                                      "gpus_per_trial": ex.gpus_per_trial,
                                      "cpus_per_trial": ex.cpus_per_trial}
                                     if executor.name == "ray" else {})})
+    writer = BackgroundWriter()
+    # the baselines are computed while the first trials train
+    baselines = writer.submit(log_baselines, tracker, parent_id, experiment, data, store)
     loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
-                     progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz")
+                     progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz",
+                     writer=writer)
     try:
         loop.run()
     except KeyboardInterrupt:
@@ -172,7 +186,8 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     best = best_row(rows, objective.metric, objective.direction)
     if best is not None:
         score_winner_on_test(tracker, parent_id, best, data, progress)
-        log_baselines(tracker, parent_id, experiment, data, store, progress)
+        if baselines.result():
+            progress(baselines.result())
     predicted = search.predicted_best()
     if predicted is not None:
         tracker.set_tags(parent_id, {"ax_predicted_best_trial": predicted[0],
@@ -213,14 +228,22 @@ BASELINE_SLUGS = {"majority class": "majority", "TextBlob lexicon": "textblob",
 
 
 def log_baselines(tracker: Tracker, run_id: str, experiment: ExperimentConfig,
-                  data: PreparedData, store: Store, progress: Callable[[str], None]) -> None:
+                  data: PreparedData, store: Store) -> str | None:
     """The baselines (majority, TextBlob, VADER, TF-IDF + logistic regression fitted on the
     train split) on the run's own validation and test rows, logged once: `baselines.json` and
-    metrics `baseline_<name>_<split>_<metric>` (what RESULTS.md sets beside our figures)."""
+    metrics `baseline_<name>_<split>_<metric>` (what RESULTS.md sets beside our figures).
+    Computed once per prepared data (cached beside its arrays). Returns the line that sets
+    their test scores beside the winner's (None when they were logged before)."""
     if tracker.client.get_run(run_id).data.tags.get("baselines_logged"):
-        return
-    table = baseline_table(split_texts(experiment, store.data_dir, data), data.class_names,
-                           experiment.seed)
+        return None
+    cached = store.cache_dir / f"{data.fingerprint}-baselines.json"
+    if cached.exists():
+        table = pd.read_json(io.StringIO(cached.read_text()), orient="records")
+    else:
+        table = baseline_table(split_texts(experiment, store.data_dir, data), data.class_names,
+                               experiment.seed)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(table.to_json(orient="records", indent=1))
     metrics = {f"baseline_{BASELINE_SLUGS.get(r['baseline'], r['baseline'])}_{r['split']}_{k}": v
                for r in table.to_dict("records") for k, v in r.items()
                if k not in ("baseline", "split") and np.isfinite(v)}
@@ -232,8 +255,8 @@ def log_baselines(tracker: Tracker, run_id: str, experiment: ExperimentConfig,
     score = experiment.objective.metric.removeprefix("val_")
     score = score if score in table.columns else "accuracy"
     test = table[table["split"] == "test"].set_index("baseline")[score]
-    progress(f"baselines on the same test rows ({score}): " + ", ".join(
-        f"{name} {value:.4f}" for name, value in test.items()))
+    return f"baselines on the same test rows ({score}): " + ", ".join(
+        f"{name} {value:.4f}" for name, value in test.items())
 
 
 def _check_seed_table_fits(experiment: ExperimentConfig) -> None:
@@ -301,6 +324,9 @@ class TrialLoop:
     best: tuple[str, float, int] | None = None  # run id, objective value, trial index
     running: dict[int, Running] = field(default_factory=dict)
     poll_s: float = 1.0
+    writer: BackgroundWriter = field(default_factory=BackgroundWriter)
+    prefetching: cf.Future | None = None  # Ax generating the next trial during training
+    prefetched: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -340,13 +366,19 @@ class TrialLoop:
                     if self.done >= self.trials:
                         break
                     raise CampaignStopped("Ax proposed no further trial")
-                for outcome in self.executor.poll(self.poll_s, self._on_event):
+                self._prefetch()
+                outcomes = self.executor.poll(self.poll_s, self._on_event)
+                self._await_prefetch()  # Ax is used by one thread at a time
+                for outcome in outcomes:
                     self._finish(outcome)
+            self._abandon_prefetched()
+            self.writer.drain()  # the best model is logged before anyone reads it
         except BaseException as err:
             self._abandon_running(err)
             raise
         finally:
             self.executor.close()
+            self.writer.close()
 
     # ---- asking ------------------------------------------------------------------------------
 
@@ -364,7 +396,7 @@ class TrialLoop:
         waiting for data): the loop then waits for running trials to report."""
         duplicates = 0
         while (count := self._free_slots()) > 0:
-            asked = self.search.ask(count)
+            asked, self.prefetched = self.prefetched or self.search.ask(count), {}
             if not asked:
                 return
             for index, params in asked.items():
@@ -379,6 +411,31 @@ class TrialLoop:
                 self.seen.add(params_identity(params))
                 self._start(index, params)
 
+    def _prefetch(self) -> None:
+        """One trial at a time: ask Ax for the next candidate in a thread while this trial
+        trains (the running trial is pending in Ax's model, as with a second worker)."""
+        cap = self.experiment.optimizer.bayesian_concurrency
+        if (not self.experiment.optimizer.prefetch or self.executor.capacity != 1
+                or self.search.early_stopping or self.prefetching or self.prefetched
+                or self.done + len(self.running) >= self.trials
+                or (cap == 1 and self.search.phase() == "BoTorch")):
+            return
+        if not hasattr(self, "_asker"):
+            self._asker = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpo-ask")
+        self.prefetching = self._asker.submit(self.search.ask, 1)
+
+    def _await_prefetch(self) -> None:
+        if self.prefetching is not None:
+            future, self.prefetching = self.prefetching, None
+            self.prefetched = future.result()
+
+    def _abandon_prefetched(self) -> None:
+        """A candidate asked for but never started (the campaign ended first)."""
+        self._await_prefetch()
+        for index in self.prefetched:
+            self.search.abandon(index)
+        self.prefetched = {}
+
     def _start(self, index: int, tuned: dict[str, Any]) -> None:
         exp, space = self.experiment, self.experiment.space
         params = {**tuned, **space.fixed}
@@ -388,7 +445,7 @@ class TrialLoop:
             "arm_name": f"{index}_0", "generation": generation, "seed": exp.seed,
             "data_fingerprint": self.data.fingerprint, "git_commit": self.commit,
             "executor": self.executor.name})
-        self.tracker.log_files(run_id, texts={"config.yaml": yaml.safe_dump(
+        self.writer.submit(self.tracker.log_files, run_id, texts={"config.yaml": yaml.safe_dump(
             trial_config(exp, params, exp.seed, self.data, self.commit), sort_keys=False)})
         self.running[index] = Running(index, run_id, params, generation, time.perf_counter())
         shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
@@ -498,18 +555,7 @@ class TrialLoop:
         self.tracker.log_metrics(run_id, metrics, step=sum(
             len(u.history.get("loss", [])) for u in result.units))
         self.tracker.set_tags(run_id, {"units": ", ".join(result.unit_names)})
-        where = "out-of-fold" if exp.objective.folds > 1 else "validation"
-        figures = {
-            "learning_curves.png": plots.learning_curves(result.units[0].history,
-                                                         f"trial {index}, {result.unit_names[0]}"),
-            "confusion_matrix.png": plots.confusion_matrix(
-                result.val_true, predictions(result.val_proba), data.class_names,
-                f"trial {index}, {where}"),
-            "roc.png": plots.roc(result.val_true, result.val_proba, data.class_names,
-                                 f"trial {index}, {where}")}
-        self.tracker.log_files(run_id, figures=figures)
-        for figure in figures.values():
-            plots.close(figure)
+        self.writer.submit(self._log_figures, run_id, index, result)
         value = result.mean[metric]
         if self.best is None or (value > self.best[1] if direction == "maximize"
                                  else value < self.best[1]):
@@ -520,13 +566,45 @@ class TrialLoop:
                 outcome, trial.params, exp.model.family, data)
             classifier = TextClassifier(model, data.vocabulary, exp.cleaning,
                                         data.sequence_length, data.class_names, threshold)
-            self.tracker.log_classifier(run_id, classifier)
-            self.tracker.set_tags(self.parent_id, {
-                "best_run_id": run_id, "best_trial_index": index, f"best_{metric}": value})
+            # saved here (Keras stays in this thread); logged to MLflow in the background
+            folder = classifier.save(Path(tempfile.mkdtemp(prefix="sentiment-hpo-")) / "classifier")
+            self.writer.submit(self._log_best_model, run_id, index, value, folder)
         self.tracker.end_run(run_id, "FINISHED")
         self.tracker.log_metrics(self.parent_id, {f"best_{metric}": self.best[1],
                                                   "completed_trials": self.completed + 1},
                                  step=self.completed + 1)
+        self.writer.submit(self._log_table)
+
+    # ---- background writes (BackgroundWriter's thread) ----------------------------------
+
+    def _log_figures(self, run_id: str, index: int, result: ObjectiveResult) -> None:
+        where = "out-of-fold" if self.experiment.objective.folds > 1 else "validation"
+        names = self.data.class_names
+        figures = {
+            "learning_curves.png": plots.learning_curves(result.units[0].history,
+                                                         f"trial {index}, {result.unit_names[0]}"),
+            "confusion_matrix.png": plots.confusion_matrix(
+                result.val_true, predictions(result.val_proba), names, f"trial {index}, {where}"),
+            "roc.png": plots.roc(result.val_true, result.val_proba, names,
+                                 f"trial {index}, {where}")}
+        try:
+            self.tracker.log_files(run_id, figures=figures)
+        finally:
+            for figure in figures.values():
+                plots.close(figure)
+
+    def _log_best_model(self, run_id: str, index: int, value: float, folder: Path) -> None:
+        """The new best's model, then the parent's pointer to it: `best_run_id` always names a
+        run whose model is logged."""
+        try:
+            self.tracker.log_classifier_folder(run_id, folder)
+        finally:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+        self.tracker.set_tags(self.parent_id, {
+            "best_run_id": run_id, "best_trial_index": index,
+            f"best_{self.experiment.objective.metric}": value})
+
+    def _log_table(self) -> None:
         table = self.table(self.tracker.trial_rows(self.parent_id))
         self.tracker.log_files(self.parent_id, texts={
             "table5.md": format_table(table, "markdown"), "table5.csv": format_table(table, "csv"),
@@ -536,6 +614,10 @@ class TrialLoop:
         """The campaign is ending with trials in flight (Ctrl-C, a stop, an error): they are
         abandoned in Ax and KILLED in MLflow, and their workers are stopped."""
         self.executor.cancel_all()
+        try:
+            self._abandon_prefetched()
+        except Exception:  # noqa: BLE001 - the next run's resume abandons it
+            pass
         reason = ("interrupted by the user" if isinstance(err, KeyboardInterrupt)
                   else f"campaign ended: {type(err).__name__}: {err}"[:500])
         for trial in list(self.running.values()):

@@ -190,7 +190,9 @@ def fine_tune_stage(tracker: Tracker, experiment: ExperimentConfig, stage: Stage
                                  "test_rows": len(data.y_test)})
     tracker.set_tags(run_id, {"frozen_layers": ",".join(frozen), "test_evaluated": "stage"})
     tracker.log_classifier(run_id, classifier)
-    log_baselines(tracker, run_id, exp, data, store, progress)
+    line = log_baselines(tracker, run_id, exp, data, store)
+    if line:
+        progress(line)
     tracker.end_run(run_id, "FINISHED")
     progress(f"stage {stage.name}: test accuracy {test['test_accuracy']:.4f}, macro F1 "
              f"{test['test_macro_f1']:.4f} ({len(data.y_test)} rows)")

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ class Tracker:
     client: MlflowClient
     uri: str
     artifact_root: Path
+    _experiment_of: dict[str, str] = field(default_factory=dict)  # parent run -> experiment
 
     @classmethod
     def open(cls, store: Path, tracking_uri: str | None = None) -> "Tracker":
@@ -116,8 +117,9 @@ class Tracker:
 
     def start_trial(self, parent_id: str, run_name: str, params: dict[str, Any],
                     tags: dict[str, Any]) -> str:
-        experiment_id = self.client.get_run(parent_id).info.experiment_id
-        run = self.client.create_run(experiment_id, run_name=run_name, tags={
+        if parent_id not in self._experiment_of:
+            self._experiment_of[parent_id] = self.client.get_run(parent_id).info.experiment_id
+        run = self.client.create_run(self._experiment_of[parent_id], run_name=run_name, tags={
             "mlflow.parentRunId": parent_id, "kind": "trial", **_strings(tags)})
         self.client.log_batch(run.info.run_id, params=[Param(k, str(v)) for k, v in
                                                        params.items()])
@@ -175,18 +177,22 @@ class Tracker:
 
     def log_classifier(self, run_id: str, classifier) -> str:
         """Log a TextClassifier as a pyfunc model that predicts on raw text; returns its URI."""
+        with tempfile.TemporaryDirectory() as tmp:
+            return self.log_classifier_folder(run_id, classifier.save(Path(tmp) / "classifier"))
+
+    def log_classifier_folder(self, run_id: str, folder: Path) -> str:
+        """`log_classifier` for a classifier already saved to `folder` (TextClassifier.save; the
+        folder must be named `classifier`, the artifact name `load_classifier` reads)."""
         import keras
 
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = classifier.save(Path(tmp) / "classifier")
-            with mlflow.start_run(run_id=run_id):
-                info = mlflow.pyfunc.log_model(
-                    name="model", python_model=RawTextModel(),
-                    artifacts={"classifier": str(folder)},
-                    code_paths=[str(PACKAGE_DIR)],
-                    # explicit requirements: inferring them costs ~7 s per model
-                    pip_requirements=[f"keras=={keras.__version__}", _tensorflow_requirement(),
-                                      "pandas", "numpy", "scikit-learn"])
+        with mlflow.start_run(run_id=run_id):
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=RawTextModel(),
+                artifacts={"classifier": str(folder)},
+                code_paths=[str(PACKAGE_DIR)],
+                # explicit requirements: inferring them costs ~7 s per model
+                pip_requirements=[f"keras=={keras.__version__}", _tensorflow_requirement(),
+                                  "pandas", "numpy", "scikit-learn"])
         self.set_tags(run_id, {"model_uri": info.model_uri})
         return info.model_uri
 

@@ -106,5 +106,5 @@ def train(store: Store, experiment: str, params: tuple[str, ...], seed: int | No
                "wall_s": time.perf_counter() - start + data.prepare_seconds}
     click.echo("timings" + (" (data from cache)" if data.from_cache else ""))
     for name, value in timings.items():
-        click.echo(f"  {name:<16} {value:,.0f}" if name == "samples_per_s"
-                   else f"  {name:<16} {value:.2f}")
+        click.echo(f"  {name:<20} {value:,.0f}" if name.endswith("samples_per_s")
+                   else f"  {name:<20} {value:.2f}")

@@ -10,6 +10,7 @@ eda summarizes a labeled dataset. Knows no optimizer, tracker or model.
 from ..config import ExperimentConfig
 from ..errors import InputError
 from . import labeling
+from .batching import bucket_boundaries, bucketed_batches, token_lengths
 from .cleaning import STEPS, duplicate_groups, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
 from .features import FEATURE_NAMES, feature_scaler, feature_spec, token_features
@@ -40,9 +41,9 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 __all__ = [
     "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
-    "build_vocabulary", "check_data_names", "cross_validation_folds", "data_dir",
+    "bucket_boundaries", "bucketed_batches", "build_vocabulary", "check_data_names", "cross_validation_folds", "data_dir",
     "duplicate_groups", "duplicate_key", "feature_scaler", "feature_spec", "fetch",
     "format_summary", "labeling", "leak_free_split", "lexicon_scores", "load_labeled", "load_prepared",
     "make_cleaner", "prepare", "read_csv", "read_user_csv", "resolve_dataset", "sha256_of",
-    "split_texts", "summarize", "token_features", "vectorize",
+    "split_texts", "summarize", "token_features", "token_lengths", "vectorize",
 ]

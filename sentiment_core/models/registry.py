@@ -36,6 +36,7 @@ TRAINING_OPTIONS = {
     "reduce_lr_factor": 0.5,
     "min_learning_rate": 1e-6,
     "label_smoothing": 0.0,
+    "length_buckets": 0,  # N > 0: length-bucketed batches with N bucket lengths; 0: fixed padding
 }
 
 
@@ -82,11 +83,13 @@ def family(name: str, required: tuple[str, ...], conditional: dict | None = None
     return register
 
 
-def build_model(family_name: str, params: dict[str, Any], vocab_size: int, sequence_length: int,
+def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
+                sequence_length: int | None,
                 num_classes: int = 2, feature_stats: tuple[np.ndarray, np.ndarray] | None = None):
     """The family's body on a `tokens` input (plus a `features` input for feature families,
     scaled in the model by `feature_stats` = train-only mean and variance), then the output
-    head, compiled with Adam at `learning_rate`."""
+    head, compiled with Adam at `learning_rate`. `sequence_length` None: any length (batches
+    trimmed to their bucket's length)."""
     import keras
 
     spec = FAMILIES[family_name]

@@ -128,3 +128,73 @@ def test_random_strategy_never_uses_botorch(write_experiment, tmp_path):
         "random", experiment.space, experiment.objective, experiment.optimizer,
         experiment.seed, store.ax_db).trials()]
     assert len(generations) == 3 and "BoTorch" not in generations
+
+
+class InFlight(InlineExecutor):
+    """Inline training that knows whether a trial is in flight (submitted, not yet returned)."""
+
+    in_flight = False
+
+    def submit(self, index, params):
+        self.in_flight = True
+        super().submit(index, params)
+
+    def run(self, *args, **kwargs):
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            self.in_flight = False
+
+
+def record_asks(monkeypatch, executor) -> list[tuple[str, bool]]:
+    import threading
+
+    asks, original = [], Search.ask
+
+    def ask(self, count=1):
+        asks.append((threading.current_thread().name, executor.in_flight))
+        return original(self, count)
+
+    monkeypatch.setattr(Search, "ask", ask)
+    return asks
+
+
+@pytest.mark.parametrize("prefetch", [True, False])
+def test_the_next_candidate_is_generated_while_a_trial_trains(
+        prefetch, write_experiment, tmp_path, monkeypatch):
+    experiment = load_experiment(write_experiment(optimizer={"strategy": "bayesian",
+                                                             "prefetch": prefetch}))
+    executor = InFlight()
+    asks = record_asks(monkeypatch, executor)
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, "prefetch", 3, store, executor=executor,
+                           progress=lambda m: None)
+    assert summary.completed == 3
+    overlapped = [flight for thread, flight in asks if thread.startswith("hpo-ask")]
+    if prefetch:  # trials 2 and 3 were asked for while 1 and 2 trained; none asked in vain
+        assert overlapped == [True, True]
+    else:
+        assert overlapped == []
+    statuses = [t["status"] for t in Search.open(
+        "prefetch", experiment.space, experiment.objective, experiment.optimizer, 0,
+        store.ax_db).trials()]
+    assert statuses == ["COMPLETED"] * 3
+
+
+def test_a_failed_background_write_surfaces_in_the_campaign_thread():
+    import errno
+
+    from sentiment_core.campaign.background import BackgroundWriter
+
+    def full_disk():
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    writer = BackgroundWriter()
+    written = []
+    writer.submit(written.append, 1)
+    writer.submit(full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        writer.drain()
+    writer.drain()  # reported once
+    writer.close()
+    assert written == [1]
