@@ -15,7 +15,10 @@ is failed in both and the campaign goes on, up to the experiment's tolerated fai
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -51,16 +54,38 @@ from ..evaluation import (
 from ..trial import ObjectiveResult
 from .context import data_tags
 from .executors import Executor, make_executor
+from .lock import campaign_lock
+from .records import reconcile, tag_best
 from .search import Search
 from .store import Store
 from .tracking import Tracker
 from .worker import Event, TrialOutcome, TrialSpec, rebuild_model
 
-INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
+FAULT_ENV = "SENTIMENT_HPO_FAULT"  # tests only: "POINT:N:SIGNAL", see fault_point
+_fault_hits: dict[str, int] = {}
 
 
 class CampaignStopped(RuntimeError):
     """Too many trials failed: the campaign stops instead of burning its budget."""
+
+
+class TrackingLost(CampaignStopped):
+    """The MLflow server stopped answering (after MLflow's own retries with backoff)."""
+
+
+def fault_point(point: str) -> None:
+    """Fault injection for the kill tests: with SENTIMENT_HPO_FAULT="recorded:2:KILL" this
+    process sends itself SIGKILL the 2nd time it reaches point "recorded". Points: epoch (an
+    epoch ended, inside fit), recorded (MLflow has a trial's metrics, figures, model; Ax not
+    told yet), told (Ax told and saved; the run not ended yet), finished (run ended; parent's
+    best and tables not yet written)."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or spec.split(":")[0] != point:
+        return
+    _, count, name = spec.split(":")
+    _fault_hits[point] = _fault_hits.get(point, 0) + 1
+    if _fault_hits[point] == int(count):
+        os.kill(os.getpid(), getattr(signal, f"SIG{name}"))
 
 
 @dataclass
@@ -96,21 +121,43 @@ def trial_config(experiment: ExperimentConfig, params: dict[str, Any], seed: int
 
 def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: Store,
                  attach_seed_table: bool = False, executor: Executor | None = None,
-                 progress: Callable[[str], None] = print) -> CampaignSummary:
+                 progress: Callable[[str], None] = print,
+                 allow_changes: bool = False) -> CampaignSummary:
+    """Create or resume campaign `name`, holding its lock (CampaignBusy if another process runs
+    it). A resumed campaign is first checked against what it recorded (InputError naming the
+    change, unless `allow_changes`), then Ax and MLflow are reconciled (see records)."""
+    with campaign_lock(store.path, name):
+        return _run_locked(experiment, name, trials, store, attach_seed_table, executor,
+                           progress, allow_changes)
+
+
+def _run_locked(experiment: ExperimentConfig, name: str, trials: int, store: Store,
+                attach_seed_table: bool, executor: Executor | None,
+                progress: Callable[[str], None], allow_changes: bool) -> CampaignSummary:
     start = time.perf_counter()
-    executor = executor or make_executor(experiment.execution)
     objective = experiment.objective
-    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     tracker = store.tracker()
-    commit = git_commit()
     parent = tracker.find_campaign(name)
+    changes: list[str] = []
     if parent is not None:
         owner = tracker.experiment_name(parent.info.experiment_id)
         if owner != experiment.name:
             raise InputError("--name", name, f"belongs to experiment {owner!r}, "
                                              f"not {experiment.name!r}")
+        seed = int(parent.data.params.get("seed", experiment.seed))
+        if seed != experiment.seed:  # the campaign keeps its seed (and so its splits)
+            changes.append(f"seed {seed} → {experiment.seed}")
+            experiment = dataclasses.replace(experiment, seed=seed)
     if attach_seed_table:  # checked before anything is written
         _check_seed_table_fits(experiment)
+    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
+    if parent is not None:
+        changes += changed_records(tracker, parent, experiment, data)
+        if changes and not allow_changes:
+            raise InputError(f"campaign {name}", None, "was made with " + "; ".join(changes)
+                             + "; pass --allow-changes to continue it anyway")
+    executor = executor or make_executor(experiment.execution)
+    commit = git_commit()
     resuming = parent is not None or Search.exists(name, store.ax_location)
     search = Search.open(name, experiment.space, objective, experiment.optimizer,
                          experiment.seed, store.ax_location,
@@ -142,15 +189,45 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     else:
         parent_id = parent.info.run_id
         tracker.resume_campaign(parent_id)
-    if resuming:
-        for index in search.running():
-            search.abandon(index)
-            progress(f"trial {index} was running when the last process ended: abandoned")
-        for run_id in tracker.close_stale_children(parent_id, INTERRUPTED):
-            progress(f"run {run_id} marked KILLED")
+    try:  # from here on the parent run ends FINISHED, FAILED or KILLED, never left RUNNING
+        if changes:
+            progress(f"campaign {name} continues with changes (--allow-changes): "
+                     + "; ".join(changes))
+            tracker.set_tags(parent_id, {"resumed_with_changes": "; ".join(changes)[:5000]})
+        if resuming:
+            reconcile(search, tracker, parent_id, objective.metric, progress)
+            tag_best(tracker, parent_id, objective.metric, objective.direction)
+        summary = _run_trials(experiment, name, trials, store, attach_seed_table, executor,
+                              progress, data, search, tracker, parent_id, commit)
+    except KeyboardInterrupt:
+        _end_quietly(tracker, parent_id, "KILLED")
+        raise
+    except Exception as err:  # CampaignStopped, a full disk, an executor that did not start
+        _end_quietly(tracker, parent_id, "FAILED")
+        if tracker.unreachable(err):
+            raise TrackingLost(f"the MLflow server {tracker.uri} does not answer (retried with "
+                               "backoff); start it again and rerun this command to resume"
+                               ) from err
+        raise
+    tracker.end_run(parent_id, "FINISHED")
+    summary.wall_s = time.perf_counter() - start
+    return summary
+
+
+def _end_quietly(tracker: Tracker, run_id: str, status: str) -> None:
+    """End the parent run on the way out of a failure, keeping the failure's own exception
+    (the server may be the thing that went away: the next resume ends the run then)."""
+    with contextlib.suppress(Exception):
+        tracker.end_run(run_id, status)
+
+
+def _run_trials(experiment: ExperimentConfig, name: str, trials: int, store: Store,
+                attach_seed_table: bool, executor: Executor, progress: Callable[[str], None],
+                data: PreparedData, search: Search, tracker: Tracker, parent_id: str,
+                commit: str) -> CampaignSummary:
+    objective = experiment.objective
     if attach_seed_table:
         _attach_seed_table(search, tracker, parent_id, experiment, progress)
-
     ex = experiment.execution
     tracker.set_tags(parent_id, {"executor": executor.name, "workers": executor.capacity,
                                  "early_stopping": experiment.early_stopping.enabled,
@@ -160,14 +237,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                                     if executor.name == "ray" else {})})
     loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
                      progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz")
-    try:
-        loop.run()
-    except KeyboardInterrupt:
-        tracker.end_run(parent_id, "KILLED")
-        raise
-    except Exception:  # CampaignStopped, or an executor that could not start: no run RUNNING
-        tracker.end_run(parent_id, "FAILED")
-        raise
+    loop.run()
     rows = tracker.trial_rows(parent_id)
     best = best_row(rows, objective.metric, objective.direction)
     if best is not None:
@@ -177,10 +247,62 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     if predicted is not None:
         tracker.set_tags(parent_id, {"ax_predicted_best_trial": predicted[0],
                                      "ax_predicted_best_value": predicted[1]})
-    tracker.end_run(parent_id, "FINISHED")
     return CampaignSummary(name, parent_id, loop.completed, loop.failed, best,
-                           format_table(loop.table(rows)), time.perf_counter() - start,
-                           loop.early_stopped)
+                           format_table(loop.table(rows)), 0.0, loop.early_stopped)
+
+
+def changed_records(tracker: Tracker, parent, experiment: ExperimentConfig,
+                    data: PreparedData) -> list[str]:
+    """What differs between the experiment now and what campaign `parent` recorded when it
+    was made: its data, search space, objective and strategy (empty: nothing)."""
+    tags, objective = parent.data.tags, experiment.objective
+    out = []
+    if tags.get("data_fingerprint", data.fingerprint) != data.fingerprint:
+        out.append(f"different data (fingerprint {tags['data_fingerprint']} → "
+                   f"{data.fingerprint})")
+    recorded = yaml.safe_load(tracker.read_text(parent.info.run_id, "search_space.yaml"))
+    space = space_changes(recorded, to_dict(experiment.space))
+    if space:
+        out.append(f"a different search space ({', '.join(space)})")
+    now = {"objective": ("metric", objective.metric),
+           "direction": ("direction", objective.direction),
+           "objective_folds": ("folds", objective.folds),
+           "objective_replicates": ("replicates", objective.replicates)}
+    moved = [f"{shown} {tags[tag]} → {value}" for tag, (shown, value) in now.items()
+             if tag in tags and tags[tag] != str(value)]
+    if moved:
+        out.append(f"a different objective ({', '.join(moved)})")
+    if tags.get("strategy", experiment.optimizer.strategy) != experiment.optimizer.strategy:
+        out.append(f"a different strategy ({tags['strategy']} → "
+                   f"{experiment.optimizer.strategy})")
+    return out
+
+
+def space_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Each parameter whose definition differs, as 'name field old → new' (tuned parameters
+    and fixed values; descriptions do not count)."""
+    out = []
+    for group in ("parameters", "fixed"):
+        old, new = before.get(group) or {}, after.get(group) or {}
+        for key in [*old, *(k for k in new if k not in old)]:
+            if key not in new:
+                out.append(f"{key} removed")
+            elif key not in old:
+                out.append(f"{key} added")
+            elif old[key] != new[key]:
+                if isinstance(old[key], dict) and isinstance(new[key], dict):
+                    out += [f"{key} {field} {_shown(old[key].get(field))} → "
+                            f"{_shown(new[key].get(field))}"
+                            for field in [*old[key], *(f for f in new[key] if f not in old[key])]
+                            if old[key].get(field) != new[key].get(field)]
+                else:
+                    out.append(f"{key} {_shown(old[key])} → {_shown(new[key])}")
+    return out
+
+
+def _shown(value: Any) -> str:
+    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list | tuple) \
+        else str(value)
 
 
 def score_winner_on_test(tracker: Tracker, parent_id: str, best: dict[str, Any],
@@ -342,6 +464,7 @@ class TrialLoop:
                     raise CampaignStopped("Ax proposed no further trial")
                 for outcome in self.executor.poll(self.poll_s, self._on_event):
                     self._finish(outcome)
+            self._log_table()  # again: the last trial's write may have been cut by a kill
         except BaseException as err:
             self._abandon_running(err)
             raise
@@ -413,6 +536,7 @@ class TrialLoop:
             return False
         # an epoch: MLflow gets it now (step = epochs so far, across units)
         self.tracker.log_epoch(trial.run_id, sum(trial.unit_epochs) + event.epoch, event.logs)
+        fault_point("epoch")
         unit = f" unit {event.unit}/{units}" if units > 1 else ""
         logs = event.logs
         self.progress(f"  trial {event.index}{unit} epoch {event.epoch}/{event.epochs}  loss "
@@ -433,7 +557,10 @@ class TrialLoop:
     # ---- what finished trials return ----------------------------------------------------
 
     def _finish(self, outcome: TrialOutcome) -> None:
-        trial = self.running.pop(outcome.index, None)
+        """Record a finished trial: MLflow first (the run still RUNNING), then Ax, then the run
+        ends. A process that dies between any two steps is repaired on resume (records); an
+        exception before Ax is told leaves the trial in `running`, abandoned on the way out."""
+        trial = self.running.get(outcome.index)
         if trial is None:
             return
         index, run_id = outcome.index, trial.run_id
@@ -446,8 +573,9 @@ class TrialLoop:
         if error is None and not np.isfinite(result.mean[metric]):
             error = f"ValueError: {metric} is {result.mean[metric]}"
         if error is not None:
-            self.search.fail(index, error)
             self.tracker.set_tags(run_id, {"error": error})
+            self.search.fail(index, error)
+            self.running.pop(index)
             self.tracker.end_run(run_id, "FAILED")
             self.failed += 1
             self.progress(f"trial {index} FAILED: {error}")
@@ -459,16 +587,21 @@ class TrialLoop:
             progression = None
             if self.search.early_stopping:  # the final value closes the per-epoch curve
                 progression = int(result.units[0].metrics["epochs_run"])
+            new_best = self._record(trial, outcome)
+            fault_point("recorded")
             # Ax is told the mean and its standard error, so its model treats trials as noisy
             self.search.tell(index, {metric: (value, result.sem(metric)) if units > 1
                                      else value}, progression)
-            self._record(trial, outcome)
+            self.running.pop(index)
+            fault_point("told")
+            self.tracker.end_run(run_id, "FINISHED")
             self.completed += 1
+            fault_point("finished")
+            self._record_campaign(new_best)
         self._report()
 
     def _record_early_stop(self, trial: Running, result: ObjectiveResult) -> None:
         """Stopped by Ax: EARLY_STOPPED in Ax, tagged in MLflow (FINISHED, never the best)."""
-        self.search.early_stop(trial.index)
         unit = result.units[0]
         self.tracker.log_metrics(trial.run_id, {**result.mean, **{
             f"time_{k}": v for k, v in result.timings.items()}},
@@ -477,13 +610,17 @@ class TrialLoop:
             "early_stopped": "ax", "ax_status": "EARLY_STOPPED",
             "stopped_after_epoch": int(unit.metrics["epochs_run"]),
             "planned_epochs": int(trial.params["num_epochs"])})
+        self.search.early_stop(trial.index)
+        self.running.pop(trial.index)
         self.tracker.end_run(trial.run_id, "FINISHED")
         self.early_stopped += 1
         self.progress(f"trial {trial.index} EARLY_STOPPED by Ax after "
                       f"{int(unit.metrics['epochs_run'])} of {trial.params['num_epochs']} "
                       "epochs")
 
-    def _record(self, trial: Running, outcome: TrialOutcome) -> None:
+    def _record(self, trial: Running, outcome: TrialOutcome) -> bool:
+        """A completed trial's metrics, figures and (a new best) model, on its RUNNING run.
+        True when it is the new best."""
         exp, data, result = self.experiment, self.data, outcome.result
         run_id, index = trial.run_id, trial.index
         metric, direction = exp.objective.metric, exp.objective.direction
@@ -507,26 +644,38 @@ class TrialLoop:
                 f"trial {index}, {where}"),
             "roc.png": plots.roc(result.val_true, result.val_proba, data.class_names,
                                  f"trial {index}, {where}")}
-        self.tracker.log_files(run_id, figures=figures)
-        for figure in figures.values():
-            plots.close(figure)
+        try:
+            self.tracker.log_files(run_id, figures=figures)
+        finally:
+            for figure in figures.values():
+                plots.close(figure)
         value = result.mean[metric]
-        if self.best is None or (value > self.best[1] if direction == "maximize"
-                                 else value < self.best[1]):
-            # log the model of each new best, so the campaign's best always has one
-            self.best = (run_id, value, index)
-            threshold = details.get(("pooled_val_" if pooled else "val_") + "opt_threshold", 0.5)
-            model = result.model if result.model is not None else rebuild_model(
-                outcome, trial.params, exp.model.family, data)
-            classifier = TextClassifier(model, data.vocabulary, exp.cleaning,
-                                        data.sequence_length, data.class_names, threshold)
-            self.tracker.log_classifier(run_id, classifier)
+        if self.best is not None and not (value > self.best[1] if direction == "maximize"
+                                          else value < self.best[1]):
+            return False
+        # log the model of each new best before its run finishes, so the best always has one
+        threshold = details.get(("pooled_val_" if pooled else "val_") + "opt_threshold", 0.5)
+        model = result.model if result.model is not None else rebuild_model(
+            outcome, trial.params, exp.model.family, data)
+        classifier = TextClassifier(model, data.vocabulary, exp.cleaning,
+                                    data.sequence_length, data.class_names, threshold)
+        self.tracker.log_classifier(run_id, classifier)
+        self.best = (run_id, value, index)
+        return True
+
+    def _record_campaign(self, new_best: bool) -> None:
+        """The parent run: its best (once the best's run has finished), progress and tables."""
+        metric = self.experiment.objective.metric
+        if new_best:
+            run_id, value, index = self.best
             self.tracker.set_tags(self.parent_id, {
                 "best_run_id": run_id, "best_trial_index": index, f"best_{metric}": value})
-        self.tracker.end_run(run_id, "FINISHED")
         self.tracker.log_metrics(self.parent_id, {f"best_{metric}": self.best[1],
-                                                  "completed_trials": self.completed + 1},
-                                 step=self.completed + 1)
+                                                  "completed_trials": self.completed},
+                                 step=self.completed)
+        self._log_table()
+
+    def _log_table(self) -> None:
         table = self.table(self.tracker.trial_rows(self.parent_id))
         self.tracker.log_files(self.parent_id, texts={
             "table5.md": format_table(table, "markdown"), "table5.csv": format_table(table, "csv"),

@@ -158,13 +158,17 @@ class Tracker:
             "params": dict(r.data.params), "metrics": dict(r.data.metrics),
             "tags": dict(r.data.tags)} for r in self.children(parent_id)]
 
-    def close_stale_children(self, parent_id: str, reason: str) -> list[str]:
-        """Children left RUNNING by a process that died: mark them KILLED."""
-        stale = [r.info.run_id for r in self.children(parent_id) if r.info.status == "RUNNING"]
-        for run_id in stale:
-            self.set_tags(run_id, {"error": reason})
-            self.end_run(run_id, "KILLED")
-        return stale
+    def unreachable(self, err: BaseException) -> bool:
+        """Whether `err` says the tracking server did not answer. MLflow retries each HTTP
+        request with exponential backoff first (env MLFLOW_HTTP_REQUEST_MAX_RETRIES, default 7;
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR, default 2 s; MLFLOW_HTTP_REQUEST_TIMEOUT, default
+        120 s), so this is a server that stayed away for minutes."""
+        if not self.uri.startswith(("http:", "https:")):
+            return False
+        text = f"{type(err).__name__}: {err}"
+        return any(s in text for s in ("Max retries exceeded", "Connection refused",
+                                       "ConnectionError", "Failed to establish a new connection",
+                                       "RemoteDisconnected", "Read timed out"))
 
     def read_text(self, run_id: str, path: str) -> str:
         """A text artifact of a run (downloaded to a temporary folder that is removed)."""
