@@ -189,7 +189,8 @@ def _run_locked(experiment: ExperimentConfig, name: str, trials: int, store: Sto
     else:
         parent_id = parent.info.run_id
         tracker.resume_campaign(parent_id)
-    try:  # from here on the parent run ends FINISHED, FAILED or KILLED, never left RUNNING
+    try:  # from here on the parent run ends FINISHED, FAILED or KILLED (a lost server: the
+        # resume ends it), never left RUNNING by an exception
         if changes:
             progress(f"campaign {name} continues with changes (--allow-changes): "
                      + "; ".join(changes))
@@ -203,11 +204,11 @@ def _run_locked(experiment: ExperimentConfig, name: str, trials: int, store: Sto
         _end_quietly(tracker, parent_id, "KILLED")
         raise
     except Exception as err:  # CampaignStopped, a full disk, an executor that did not start
-        _end_quietly(tracker, parent_id, "FAILED")
-        if tracker.unreachable(err):
+        if tracker.unreachable(err):  # nothing more can reach MLflow: the resume ends the run
             raise TrackingLost(f"the MLflow server {tracker.uri} does not answer (retried with "
                                "backoff); start it again and rerun this command to resume"
                                ) from err
+        _end_quietly(tracker, parent_id, "FAILED")
         raise
     tracker.end_run(parent_id, "FINISHED")
     summary.wall_s = time.perf_counter() - start
@@ -423,6 +424,7 @@ class TrialLoop:
     best: tuple[str, float, int] | None = None  # run id, objective value, trial index
     running: dict[int, Running] = field(default_factory=dict)
     poll_s: float = 1.0
+    tracking_lost: Exception | None = None  # the MLflow server stopped answering mid-trial
 
     @property
     def done(self) -> int:
@@ -535,7 +537,14 @@ class TrialLoop:
                                                         event.metrics.items()}, step=event.unit)
             return False
         # an epoch: MLflow gets it now (step = epochs so far, across units)
-        self.tracker.log_epoch(trial.run_id, sum(trial.unit_epochs) + event.epoch, event.logs)
+        try:
+            self.tracker.log_epoch(trial.run_id, sum(trial.unit_epochs) + event.epoch,
+                                   event.logs)
+        except Exception as err:
+            if not self.tracker.unreachable(err):
+                raise
+            self.tracking_lost = err  # not the trial's fault: stop it, _finish raises this
+            return True
         fault_point("epoch")
         unit = f" unit {event.unit}/{units}" if units > 1 else ""
         logs = event.logs
@@ -563,6 +572,8 @@ class TrialLoop:
         trial = self.running.get(outcome.index)
         if trial is None:
             return
+        if self.tracking_lost is not None:
+            raise self.tracking_lost
         index, run_id = outcome.index, trial.run_id
         self.durations.append(time.perf_counter() - trial.started)
         if outcome.device:
@@ -687,13 +698,15 @@ class TrialLoop:
         self.executor.cancel_all()
         reason = ("interrupted by the user" if isinstance(err, KeyboardInterrupt)
                   else f"campaign ended: {type(err).__name__}: {err}"[:500])
+        lost = self.tracker.unreachable(err)  # then MLflow is left to the resume
         for trial in list(self.running.values()):
             try:
                 self.search.abandon(trial.index)
-                self.tracker.set_tags(trial.run_id, {"error": reason})
-                self.tracker.end_run(trial.run_id, "KILLED")
-            except Exception:  # noqa: BLE001 - the next run's resume closes what is left
-                pass
+                if not lost:
+                    self.tracker.set_tags(trial.run_id, {"error": reason})
+                    self.tracker.end_run(trial.run_id, "KILLED")
+            except Exception as failure:  # noqa: BLE001 - the resume closes what is left
+                lost = lost or self.tracker.unreachable(failure)
         self.running.clear()
 
     def table(self, rows: list[dict[str, Any]]):
