@@ -3,7 +3,8 @@
 loop (run_campaign: Ax asks, executors train, Ax is told, MLflow records), stages (fine-tuning
 after a campaign, seed 001), results (RESULTS.md from the store), executors (where trials run:
 inline, local processes, ray_executor for Ray tasks; worker is what runs in a worker process),
-reproduce (retrain a trial from MLflow alone), store (where state lives), the two adapters search
+reproduce (retrain a trial from MLflow alone), store (where state lives), lock (one driver
+per campaign name), records (Ax and MLflow agree after any fault), the two adapters search
 (the only Ax importer) and tracking (the only MLflow importer), ui (the MLflow UI over REST, no
 MLflow import), context (a finished campaign opened for evaluation) and html_report.
 
@@ -14,7 +15,9 @@ from importlib import import_module
 
 _EXPORTS = {
     "run_campaign": "loop", "CampaignStopped": "loop", "CampaignSummary": "loop",
-    "with_strategy": "loop", "git_commit": "loop",
+    "with_strategy": "loop", "git_commit": "loop", "TrackingLost": "loop",
+    "CampaignBusy": "lock", "campaign_lock": "lock",
+    "check_agreement": "records", "reconcile": "records",
     "Executor": "executors", "InlineExecutor": "executors", "LocalExecutor": "executors",
     "make_executor": "executors", "with_execution": "loop", "start_tracking_server": "tracking",
     "tracking_server_command": "tracking",

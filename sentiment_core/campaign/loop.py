@@ -8,8 +8,10 @@ none until running trials report), submits them, and tells each result to Ax as 
 This process is the only one talking to Ax and MLflow; workers only train (see executors).
 
 Time outside training is kept off the trial's path: with one trial at a time, Ax generates the
-next candidate while the current trial trains (`optimizer.prefetch`), and figures, tables and the
-best model are written by a background thread (`BackgroundWriter`) while the next trial trains.
+next candidate while the current trial trains (`optimizer.prefetch`), and figures, tables and
+configs are written by a background thread (`BackgroundWriter`) while the next trial trains.
+The records (metrics, statuses, the best's model) are written in the campaign's thread, in the
+order `records` relies on.
 
 A campaign of the same name resumes: completed trials are kept, the trials that were running
 when the process died are abandoned in Ax and KILLED in MLflow, and their slots are proposed
@@ -20,11 +22,12 @@ is failed in both and the campaign goes on, up to the experiment's tolerated fai
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import io
-import shutil
+import os
+import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,16 +64,38 @@ from ..trial import ObjectiveResult
 from .background import BackgroundWriter
 from .context import data_tags
 from .executors import Executor, make_executor
+from .lock import campaign_lock
+from .records import reconcile, tag_best
 from .search import Search
 from .store import Store
 from .tracking import Tracker
 from .worker import Event, TrialOutcome, TrialSpec, rebuild_model
 
-INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
+FAULT_ENV = "SENTIMENT_HPO_FAULT"  # tests only: "POINT:N:SIGNAL", see fault_point
+_fault_hits: dict[str, int] = {}
 
 
 class CampaignStopped(RuntimeError):
     """Too many trials failed: the campaign stops instead of burning its budget."""
+
+
+class TrackingLost(CampaignStopped):
+    """The MLflow server stopped answering (after MLflow's own retries with backoff)."""
+
+
+def fault_point(point: str) -> None:
+    """Fault injection for the kill tests: with SENTIMENT_HPO_FAULT="recorded:2:KILL" this
+    process sends itself SIGKILL the 2nd time it reaches point "recorded". Points: epoch (an
+    epoch ended, inside fit), recorded (MLflow has a trial's metrics, figures, model; Ax not
+    told yet), told (Ax told and saved; the run not ended yet), finished (run ended; parent's
+    best and tables not yet written)."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or spec.split(":")[0] != point:
+        return
+    _, count, name = spec.split(":")
+    _fault_hits[point] = _fault_hits.get(point, 0) + 1
+    if _fault_hits[point] == int(count):
+        os.kill(os.getpid(), getattr(signal, f"SIG{name}"))
 
 
 @dataclass
@@ -106,21 +131,43 @@ def trial_config(experiment: ExperimentConfig, params: dict[str, Any], seed: int
 
 def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: Store,
                  attach_seed_table: bool = False, executor: Executor | None = None,
-                 progress: Callable[[str], None] = print) -> CampaignSummary:
+                 progress: Callable[[str], None] = print,
+                 allow_changes: bool = False) -> CampaignSummary:
+    """Create or resume campaign `name`, holding its lock (CampaignBusy if another process runs
+    it). A resumed campaign is first checked against what it recorded (InputError naming the
+    change, unless `allow_changes`), then Ax and MLflow are reconciled (see records)."""
+    with campaign_lock(store.path, name):
+        return _run_locked(experiment, name, trials, store, attach_seed_table, executor,
+                           progress, allow_changes)
+
+
+def _run_locked(experiment: ExperimentConfig, name: str, trials: int, store: Store,
+                attach_seed_table: bool, executor: Executor | None,
+                progress: Callable[[str], None], allow_changes: bool) -> CampaignSummary:
     start = time.perf_counter()
-    executor = executor or make_executor(experiment.execution)
     objective = experiment.objective
-    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
     tracker = store.tracker()
-    commit = git_commit()
     parent = tracker.find_campaign(name)
+    changes: list[str] = []
     if parent is not None:
         owner = tracker.experiment_name(parent.info.experiment_id)
         if owner != experiment.name:
             raise InputError("--name", name, f"belongs to experiment {owner!r}, "
                                              f"not {experiment.name!r}")
+        seed = int(parent.data.params.get("seed", experiment.seed))
+        if seed != experiment.seed:  # the campaign keeps its seed (and so its splits)
+            changes.append(f"seed {seed} → {experiment.seed}")
+            experiment = dataclasses.replace(experiment, seed=seed)
     if attach_seed_table:  # checked before anything is written
         _check_seed_table_fits(experiment)
+    data = prepare(experiment, store.data_dir, store.cache_dir, progress=progress)
+    if parent is not None:
+        changes += changed_records(tracker, parent, experiment, data)
+        if changes and not allow_changes:
+            raise InputError(f"campaign {name}", None, "was made with " + "; ".join(changes)
+                             + "; pass --allow-changes to continue it anyway")
+    executor = executor or make_executor(experiment.execution)
+    commit = git_commit()
     resuming = parent is not None or Search.exists(name, store.ax_location)
     search = Search.open(name, experiment.space, objective, experiment.optimizer,
                          experiment.seed, store.ax_location,
@@ -152,15 +199,46 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     else:
         parent_id = parent.info.run_id
         tracker.resume_campaign(parent_id)
-    if resuming:
-        for index in search.running():
-            search.abandon(index)
-            progress(f"trial {index} was running when the last process ended: abandoned")
-        for run_id in tracker.close_stale_children(parent_id, INTERRUPTED):
-            progress(f"run {run_id} marked KILLED")
+    try:  # from here on the parent run ends FINISHED, FAILED or KILLED (a lost server: the
+        # resume ends it), never left RUNNING by an exception
+        if changes:
+            progress(f"campaign {name} continues with changes (--allow-changes): "
+                     + "; ".join(changes))
+            tracker.set_tags(parent_id, {"resumed_with_changes": "; ".join(changes)[:5000]})
+        if resuming:
+            reconcile(search, tracker, parent_id, objective.metric, progress)
+            tag_best(tracker, parent_id, objective.metric, objective.direction)
+        summary = _run_trials(experiment, name, trials, store, attach_seed_table, executor,
+                              progress, data, search, tracker, parent_id, commit)
+    except KeyboardInterrupt:
+        _end_quietly(tracker, parent_id, "KILLED")
+        raise
+    except Exception as err:  # CampaignStopped, a full disk, an executor that did not start
+        if tracker.unreachable(err):  # nothing more can reach MLflow: the resume ends the run
+            raise TrackingLost(f"the MLflow server {tracker.uri} does not answer (retried with "
+                               "backoff); start it again and rerun this command to resume"
+                               ) from err
+        _end_quietly(tracker, parent_id, "FAILED")
+        raise
+    tracker.end_run(parent_id, "FINISHED")
+    summary.wall_s = time.perf_counter() - start
+    return summary
+
+
+def _end_quietly(tracker: Tracker, run_id: str, status: str) -> None:
+    """End the parent run on the way out of a failure, keeping the failure's own exception
+    (the server may be the thing that went away: the next resume ends the run then)."""
+    with contextlib.suppress(Exception):
+        tracker.end_run(run_id, status)
+
+
+def _run_trials(experiment: ExperimentConfig, name: str, trials: int, store: Store,
+                attach_seed_table: bool, executor: Executor, progress: Callable[[str], None],
+                data: PreparedData, search: Search, tracker: Tracker, parent_id: str,
+                commit: str) -> CampaignSummary:
+    objective = experiment.objective
     if attach_seed_table:
         _attach_seed_table(search, tracker, parent_id, experiment, progress)
-
     ex = experiment.execution
     tracker.set_tags(parent_id, {"executor": executor.name, "workers": executor.capacity,
                                  "early_stopping": experiment.early_stopping.enabled,
@@ -174,14 +252,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
                      progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz",
                      writer=writer)
-    try:
-        loop.run()
-    except KeyboardInterrupt:
-        tracker.end_run(parent_id, "KILLED")
-        raise
-    except Exception:  # CampaignStopped, or an executor that could not start: no run RUNNING
-        tracker.end_run(parent_id, "FAILED")
-        raise
+    loop.run()
     rows = tracker.trial_rows(parent_id)
     best = best_row(rows, objective.metric, objective.direction)
     if best is not None:
@@ -192,10 +263,62 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     if predicted is not None:
         tracker.set_tags(parent_id, {"ax_predicted_best_trial": predicted[0],
                                      "ax_predicted_best_value": predicted[1]})
-    tracker.end_run(parent_id, "FINISHED")
     return CampaignSummary(name, parent_id, loop.completed, loop.failed, best,
-                           format_table(loop.table(rows)), time.perf_counter() - start,
-                           loop.early_stopped)
+                           format_table(loop.table(rows)), 0.0, loop.early_stopped)
+
+
+def changed_records(tracker: Tracker, parent, experiment: ExperimentConfig,
+                    data: PreparedData) -> list[str]:
+    """What differs between the experiment now and what campaign `parent` recorded when it
+    was made: its data, search space, objective and strategy (empty: nothing)."""
+    tags, objective = parent.data.tags, experiment.objective
+    out = []
+    if tags.get("data_fingerprint", data.fingerprint) != data.fingerprint:
+        out.append(f"different data (fingerprint {tags['data_fingerprint']} → "
+                   f"{data.fingerprint})")
+    recorded = yaml.safe_load(tracker.read_text(parent.info.run_id, "search_space.yaml"))
+    space = space_changes(recorded, to_dict(experiment.space))
+    if space:
+        out.append(f"a different search space ({', '.join(space)})")
+    now = {"objective": ("metric", objective.metric),
+           "direction": ("direction", objective.direction),
+           "objective_folds": ("folds", objective.folds),
+           "objective_replicates": ("replicates", objective.replicates)}
+    moved = [f"{shown} {tags[tag]} → {value}" for tag, (shown, value) in now.items()
+             if tag in tags and tags[tag] != str(value)]
+    if moved:
+        out.append(f"a different objective ({', '.join(moved)})")
+    if tags.get("strategy", experiment.optimizer.strategy) != experiment.optimizer.strategy:
+        out.append(f"a different strategy ({tags['strategy']} → "
+                   f"{experiment.optimizer.strategy})")
+    return out
+
+
+def space_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Each parameter whose definition differs, as 'name field old → new' (tuned parameters
+    and fixed values; descriptions do not count)."""
+    out = []
+    for group in ("parameters", "fixed"):
+        old, new = before.get(group) or {}, after.get(group) or {}
+        for key in [*old, *(k for k in new if k not in old)]:
+            if key not in new:
+                out.append(f"{key} removed")
+            elif key not in old:
+                out.append(f"{key} added")
+            elif old[key] != new[key]:
+                if isinstance(old[key], dict) and isinstance(new[key], dict):
+                    out += [f"{key} {field} {_shown(old[key].get(field))} → "
+                            f"{_shown(new[key].get(field))}"
+                            for field in [*old[key], *(f for f in new[key] if f not in old[key])]
+                            if old[key].get(field) != new[key].get(field)]
+                else:
+                    out.append(f"{key} {_shown(old[key])} → {_shown(new[key])}")
+    return out
+
+
+def _shown(value: Any) -> str:
+    return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list | tuple) \
+        else str(value)
 
 
 def score_winner_on_test(tracker: Tracker, parent_id: str, best: dict[str, Any],
@@ -327,6 +450,7 @@ class TrialLoop:
     writer: BackgroundWriter = field(default_factory=BackgroundWriter)
     prefetching: cf.Future | None = None  # Ax generating the next trial during training
     prefetched: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tracking_lost: Exception | None = None  # the MLflow server stopped answering mid-trial
 
     @property
     def done(self) -> int:
@@ -373,6 +497,7 @@ class TrialLoop:
                     self._finish(outcome)
             self._abandon_prefetched()
             self.writer.drain()  # the best model is logged before anyone reads it
+            self._log_table()  # again: the last trial's write may have been cut by a kill
         except BaseException as err:
             self._abandon_running(err)
             raise
@@ -469,7 +594,15 @@ class TrialLoop:
                                                         event.metrics.items()}, step=event.unit)
             return False
         # an epoch: MLflow gets it now (step = epochs so far, across units)
-        self.tracker.log_epoch(trial.run_id, sum(trial.unit_epochs) + event.epoch, event.logs)
+        try:
+            self.tracker.log_epoch(trial.run_id, sum(trial.unit_epochs) + event.epoch,
+                                   event.logs)
+        except Exception as err:
+            if not self.tracker.unreachable(err):
+                raise
+            self.tracking_lost = err  # not the trial's fault: stop it, _finish raises this
+            return True
+        fault_point("epoch")
         unit = f" unit {event.unit}/{units}" if units > 1 else ""
         logs = event.logs
         self.progress(f"  trial {event.index}{unit} epoch {event.epoch}/{event.epochs}  loss "
@@ -490,9 +623,14 @@ class TrialLoop:
     # ---- what finished trials return ----------------------------------------------------
 
     def _finish(self, outcome: TrialOutcome) -> None:
-        trial = self.running.pop(outcome.index, None)
+        """Record a finished trial: MLflow first (the run still RUNNING), then Ax, then the run
+        ends. A process that dies between any two steps is repaired on resume (records); an
+        exception before Ax is told leaves the trial in `running`, abandoned on the way out."""
+        trial = self.running.get(outcome.index)
         if trial is None:
             return
+        if self.tracking_lost is not None:
+            raise self.tracking_lost
         index, run_id = outcome.index, trial.run_id
         self.durations.append(time.perf_counter() - trial.started)
         if outcome.device:
@@ -503,8 +641,9 @@ class TrialLoop:
         if error is None and not np.isfinite(result.mean[metric]):
             error = f"ValueError: {metric} is {result.mean[metric]}"
         if error is not None:
-            self.search.fail(index, error)
             self.tracker.set_tags(run_id, {"error": error})
+            self.search.fail(index, error)
+            self.running.pop(index)
             self.tracker.end_run(run_id, "FAILED")
             self.failed += 1
             self.progress(f"trial {index} FAILED: {error}")
@@ -516,16 +655,21 @@ class TrialLoop:
             progression = None
             if self.search.early_stopping:  # the final value closes the per-epoch curve
                 progression = int(result.units[0].metrics["epochs_run"])
+            new_best = self._record(trial, outcome)
+            fault_point("recorded")
             # Ax is told the mean and its standard error, so its model treats trials as noisy
             self.search.tell(index, {metric: (value, result.sem(metric)) if units > 1
                                      else value}, progression)
-            self._record(trial, outcome)
+            self.running.pop(index)
+            fault_point("told")
+            self.tracker.end_run(run_id, "FINISHED")
             self.completed += 1
+            fault_point("finished")
+            self._record_campaign(new_best)
         self._report()
 
     def _record_early_stop(self, trial: Running, result: ObjectiveResult) -> None:
         """Stopped by Ax: EARLY_STOPPED in Ax, tagged in MLflow (FINISHED, never the best)."""
-        self.search.early_stop(trial.index)
         unit = result.units[0]
         self.tracker.log_metrics(trial.run_id, {**result.mean, **{
             f"time_{k}": v for k, v in result.timings.items()}},
@@ -534,13 +678,17 @@ class TrialLoop:
             "early_stopped": "ax", "ax_status": "EARLY_STOPPED",
             "stopped_after_epoch": int(unit.metrics["epochs_run"]),
             "planned_epochs": int(trial.params["num_epochs"])})
+        self.search.early_stop(trial.index)
+        self.running.pop(trial.index)
         self.tracker.end_run(trial.run_id, "FINISHED")
         self.early_stopped += 1
         self.progress(f"trial {trial.index} EARLY_STOPPED by Ax after "
                       f"{int(unit.metrics['epochs_run'])} of {trial.params['num_epochs']} "
                       "epochs")
 
-    def _record(self, trial: Running, outcome: TrialOutcome) -> None:
+    def _record(self, trial: Running, outcome: TrialOutcome) -> bool:
+        """A completed trial's metrics, figures and (a new best) model, on its RUNNING run.
+        True when it is the new best."""
         exp, data, result = self.experiment, self.data, outcome.result
         run_id, index = trial.run_id, trial.index
         metric, direction = exp.objective.metric, exp.objective.direction
@@ -555,27 +703,34 @@ class TrialLoop:
         self.tracker.log_metrics(run_id, metrics, step=sum(
             len(u.history.get("loss", [])) for u in result.units))
         self.tracker.set_tags(run_id, {"units": ", ".join(result.unit_names)})
-        self.writer.submit(self._log_figures, run_id, index, result)
+        self.writer.submit(self._log_figures, run_id, index, result)  # off the path
         value = result.mean[metric]
-        if self.best is None or (value > self.best[1] if direction == "maximize"
-                                 else value < self.best[1]):
-            # log the model of each new best, so the campaign's best always has one
-            self.best = (run_id, value, index)
-            threshold = details.get(("pooled_val_" if pooled else "val_") + "opt_threshold", 0.5)
-            model = result.model if result.model is not None else rebuild_model(
-                outcome, trial.params, exp.model.family, data)
-            classifier = TextClassifier(model, data.vocabulary, exp.cleaning,
-                                        data.sequence_length, data.class_names, threshold)
-            # saved here (Keras stays in this thread); logged to MLflow in the background
-            folder = classifier.save(Path(tempfile.mkdtemp(prefix="sentiment-hpo-")) / "classifier")
-            self.writer.submit(self._log_best_model, run_id, index, value, folder)
-        self.tracker.end_run(run_id, "FINISHED")
+        if self.best is not None and not (value > self.best[1] if direction == "maximize"
+                                          else value < self.best[1]):
+            return False
+        # log the model of each new best before its run finishes, so the best always has one
+        threshold = details.get(("pooled_val_" if pooled else "val_") + "opt_threshold", 0.5)
+        model = result.model if result.model is not None else rebuild_model(
+            outcome, trial.params, exp.model.family, data)
+        classifier = TextClassifier(model, data.vocabulary, exp.cleaning,
+                                    data.sequence_length, data.class_names, threshold)
+        self.tracker.log_classifier(run_id, classifier)
+        self.best = (run_id, value, index)
+        return True
+
+    def _record_campaign(self, new_best: bool) -> None:
+        """The parent run: its best (once the best's run has finished), progress and tables."""
+        metric = self.experiment.objective.metric
+        if new_best:
+            run_id, value, index = self.best
+            self.tracker.set_tags(self.parent_id, {
+                "best_run_id": run_id, "best_trial_index": index, f"best_{metric}": value})
         self.tracker.log_metrics(self.parent_id, {f"best_{metric}": self.best[1],
-                                                  "completed_trials": self.completed + 1},
-                                 step=self.completed + 1)
+                                                  "completed_trials": self.completed},
+                                 step=self.completed)
         self.writer.submit(self._log_table)
 
-    # ---- background writes (BackgroundWriter's thread) ----------------------------------
+    # ---- background writes (BackgroundWriter's thread; not part of the records' agreement) --
 
     def _log_figures(self, run_id: str, index: int, result: ObjectiveResult) -> None:
         where = "out-of-fold" if self.experiment.objective.folds > 1 else "validation"
@@ -593,17 +748,6 @@ class TrialLoop:
             for figure in figures.values():
                 plots.close(figure)
 
-    def _log_best_model(self, run_id: str, index: int, value: float, folder: Path) -> None:
-        """The new best's model, then the parent's pointer to it: `best_run_id` always names a
-        run whose model is logged."""
-        try:
-            self.tracker.log_classifier_folder(run_id, folder)
-        finally:
-            shutil.rmtree(folder.parent, ignore_errors=True)
-        self.tracker.set_tags(self.parent_id, {
-            "best_run_id": run_id, "best_trial_index": index,
-            f"best_{self.experiment.objective.metric}": value})
-
     def _log_table(self) -> None:
         table = self.table(self.tracker.trial_rows(self.parent_id))
         self.tracker.log_files(self.parent_id, texts={
@@ -620,13 +764,15 @@ class TrialLoop:
             pass
         reason = ("interrupted by the user" if isinstance(err, KeyboardInterrupt)
                   else f"campaign ended: {type(err).__name__}: {err}"[:500])
+        lost = self.tracker.unreachable(err)  # then MLflow is left to the resume
         for trial in list(self.running.values()):
             try:
                 self.search.abandon(trial.index)
-                self.tracker.set_tags(trial.run_id, {"error": reason})
-                self.tracker.end_run(trial.run_id, "KILLED")
-            except Exception:  # noqa: BLE001 - the next run's resume closes what is left
-                pass
+                if not lost:
+                    self.tracker.set_tags(trial.run_id, {"error": reason})
+                    self.tracker.end_run(trial.run_id, "KILLED")
+            except Exception as failure:  # noqa: BLE001 - the resume closes what is left
+                lost = lost or self.tracker.unreachable(failure)
         self.running.clear()
 
     def table(self, rows: list[dict[str, Any]]):

@@ -138,13 +138,17 @@ class Search:
              prior_trials: int = 0,
              early_stopping: EarlyStoppingConfig | None = None) -> "Search":
         """Resume the campaign `name` from the database, or create it. The early-stopping
-        rule is not stored by Ax: it is set again on every open."""
+        rule and the client's random seed are not stored by Ax: both are set again on every
+        open (`seed` is the campaign's own when it resumes; a loaded client would otherwise
+        draw its Bayesian candidates unseeded)."""
         _quiet_ax()
         from ax import Client
 
         storage = _storage(db_path)
         if cls.exists(name, db_path):
-            search = cls(Client.load_from_database(name, storage_config=storage), name)
+            client = Client.load_from_database(name, storage_config=storage)
+            client._random_seed = seed  # what Client(random_seed=seed) sets at creation
+            search = cls(client, name)
             search.set_early_stopping(early_stopping)
             return search
         client = Client(storage_config=storage, random_seed=seed)
@@ -251,6 +255,21 @@ class Search:
                 "params": dict(arm.parameters) if arm else {},
             })
         return rows
+
+    def values(self, metric: str) -> dict[int, float]:
+        """The value Ax holds for `metric` per trial (the mean of a noisy one; with per-epoch
+        reports, the value at the last progression: the final one)."""
+        frame = self.client._experiment.lookup_data().df
+        if frame.empty:
+            return {}
+        frame = frame[frame["metric_name"] == metric]
+        if "step" in frame:
+            frame = frame.sort_values("step", na_position="last", kind="stable")
+        return {int(i): float(v) for i, v in
+                frame.groupby("trial_index")["mean"].last().items()}
+
+    def seed(self) -> int | None:
+        return self.client._random_seed
 
     def generation_of(self, index: int) -> str:
         return next(t["generation"] for t in self.trials() if t["trial_index"] == index)

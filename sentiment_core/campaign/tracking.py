@@ -160,13 +160,17 @@ class Tracker:
             "params": dict(r.data.params), "metrics": dict(r.data.metrics),
             "tags": dict(r.data.tags)} for r in self.children(parent_id)]
 
-    def close_stale_children(self, parent_id: str, reason: str) -> list[str]:
-        """Children left RUNNING by a process that died: mark them KILLED."""
-        stale = [r.info.run_id for r in self.children(parent_id) if r.info.status == "RUNNING"]
-        for run_id in stale:
-            self.set_tags(run_id, {"error": reason})
-            self.end_run(run_id, "KILLED")
-        return stale
+    def unreachable(self, err: BaseException) -> bool:
+        """Whether `err` says the tracking server did not answer. MLflow retries each HTTP
+        request with exponential backoff first (env MLFLOW_HTTP_REQUEST_MAX_RETRIES, default 7;
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR, default 2 s; MLFLOW_HTTP_REQUEST_TIMEOUT, default
+        120 s), so this is a server that stayed away for minutes."""
+        if not self.uri.startswith(("http:", "https:")):
+            return False
+        text = f"{type(err).__name__}: {err}"
+        return any(s in text for s in ("Max retries exceeded", "Connection refused",
+                                       "ConnectionError", "Failed to establish a new connection",
+                                       "RemoteDisconnected", "Read timed out"))
 
     def read_text(self, run_id: str, path: str) -> str:
         """A text artifact of a run (downloaded to a temporary folder that is removed)."""
@@ -177,22 +181,18 @@ class Tracker:
 
     def log_classifier(self, run_id: str, classifier) -> str:
         """Log a TextClassifier as a pyfunc model that predicts on raw text; returns its URI."""
-        with tempfile.TemporaryDirectory() as tmp:
-            return self.log_classifier_folder(run_id, classifier.save(Path(tmp) / "classifier"))
-
-    def log_classifier_folder(self, run_id: str, folder: Path) -> str:
-        """`log_classifier` for a classifier already saved to `folder` (TextClassifier.save; the
-        folder must be named `classifier`, the artifact name `load_classifier` reads)."""
         import keras
 
-        with mlflow.start_run(run_id=run_id):
-            info = mlflow.pyfunc.log_model(
-                name="model", python_model=RawTextModel(),
-                artifacts={"classifier": str(folder)},
-                code_paths=[str(PACKAGE_DIR)],
-                # explicit requirements: inferring them costs ~7 s per model
-                pip_requirements=[f"keras=={keras.__version__}", _tensorflow_requirement(),
-                                  "pandas", "numpy", "scikit-learn"])
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = classifier.save(Path(tmp) / "classifier")
+            with mlflow.start_run(run_id=run_id):
+                info = mlflow.pyfunc.log_model(
+                    name="model", python_model=RawTextModel(),
+                    artifacts={"classifier": str(folder)},
+                    code_paths=[str(PACKAGE_DIR)],
+                    # explicit requirements: inferring them costs ~7 s per model
+                    pip_requirements=[f"keras=={keras.__version__}", _tensorflow_requirement(),
+                                      "pandas", "numpy", "scikit-learn"])
         self.set_tags(run_id, {"model_uri": info.model_uri})
         return info.model_uri
 

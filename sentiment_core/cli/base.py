@@ -2,12 +2,17 @@
 
 One exit-code convention for every command: 0 done, 2 bad input (an InputError, or click's own
 usage errors: one line naming the file or option and the field), 1 a failure (a trial, a
-server, the campaign; one line), 130 interrupted. Never a traceback, unless --verbose.
+server, the campaign, a campaign another process is running; one line), 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM, where a command installs `terminate_on_sigterm`). Never a
+traceback, unless --verbose.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # TensorFlow's C++ INFO lines (cpu features); --verbose shows them again (see the callback)
@@ -39,6 +44,9 @@ class _Cli(click.Group):
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # ClickException: a failure, one line, exit 1
+        except Terminated:
+            click.echo("terminated", err=True)
+            ctx.exit(143)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
@@ -49,6 +57,25 @@ class _Cli(click.Group):
             click.echo(f"error: {type(err).__name__}: {first} (--verbose shows the traceback)",
                        err=True)
             ctx.exit(1)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs (see terminate_on_sigterm)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+@contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """While inside, `kill PID` ends the command the way Ctrl-C does (the same clean-up: runs
+    abandoned, records closed), then exit 143; the previous handler is restored after."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def verbose() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 import subprocess
 import time
@@ -11,7 +12,7 @@ import click
 
 from ..campaign import Store
 from ..errors import InputError
-from .base import campaign_or_fail, cli, pass_store, say, verbose
+from .base import campaign_or_fail, cli, pass_store, say, terminate_on_sigterm, verbose
 
 # ---- campaigns -------------------------------------------------------------------------------
 
@@ -54,13 +55,18 @@ def campaign() -> None:
 @click.option("--early-stopping/--no-early-stopping", default=None,
               help="Report each epoch's objective to Ax and stop trials its percentile rule "
                    "rejects [default: the YAML's early_stopping.enabled].")
+@click.option("--allow-changes", is_flag=True,
+              help="Resume a campaign even though its data, search space, objective, "
+                   "strategy or seed differ from what it recorded (the campaign keeps its "
+                   "seed, and Ax its recorded search space) [default: refuse, naming the "
+                   "change].")
 @pass_store
 def campaign_run(store: Store, experiment: str, trials: int | None, name: str | None,
                  only: tuple[str, ...], start_from: str | None, attach_seed_table: bool,
                  strategy: str | None, executor: str | None, workers: int | None,
                  ray_address: str | None, gpus_per_trial: float | None,
                  cpus_per_trial: float | None, device: str | None,
-                 early_stopping: bool | None) -> None:
+                 early_stopping: bool | None, allow_changes: bool) -> None:
     """Create or resume a campaign: Ax proposes, workers train, MLflow records.
 
     An experiment with `variants:` runs one campaign per variant (same budget and seed); one
@@ -76,22 +82,30 @@ def campaign_run(store: Store, experiment: str, trials: int | None, name: str | 
 
     variants = load_variants(experiment)
     if not variants:
-        _run_one(store, configured(load_experiment(experiment)), trials, name, start_from,
-                 attach_seed_table)
+        with terminate_on_sigterm():  # `kill` closes the records like Ctrl-C (exit 143)
+            _run_one(store, configured(load_experiment(experiment)), trials, name, start_from,
+                     attach_seed_table, allow_changes)
         return
     unknown = [v for v in only if v not in variants]
     if unknown:
         raise InputError("--variant", unknown[0], f"unknown (known: {', '.join(variants)})")
-    for key, exp in variants.items():
-        if only and key not in only:
-            continue
-        _run_one(store, configured(exp), trials, f"{name}-{key}" if name else None, start_from,
-                 attach_seed_table)
+    with terminate_on_sigterm():
+        for key, exp in variants.items():
+            if only and key not in only:
+                continue
+            _run_one(store, configured(exp), trials, f"{name}-{key}" if name else None,
+                     start_from, attach_seed_table, allow_changes)
 
 
 def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from: str | None,
-             attach_seed_table: bool) -> None:
-    from ..campaign import CampaignStopped, format_benchmark, run_campaign, run_stages
+             attach_seed_table: bool, allow_changes: bool = False) -> None:
+    from ..campaign import (
+        CampaignBusy,
+        CampaignStopped,
+        format_benchmark,
+        run_campaign,
+        run_stages,
+    )
     from ..campaign import benchmark as stage_benchmark
 
     name = name or exp.name
@@ -106,9 +120,18 @@ def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from
             + (", early stopping" if exp.early_stopping.enabled else ""))
         try:
             summary = run_campaign(exp, name, trials, store,
-                                   attach_seed_table=attach_seed_table, progress=say)
+                                   attach_seed_table=attach_seed_table, progress=say,
+                                   allow_changes=allow_changes)
+        except CampaignBusy as err:
+            raise click.ClickException(str(err)) from None
         except CampaignStopped as err:
             raise click.ClickException(f"campaign {name} stopped: {err}") from None
+        except OSError as err:
+            if err.errno != errno.ENOSPC:
+                raise
+            raise click.ClickException(
+                f"campaign {name} stopped: no space left on device ({err.filename or 'store'})"
+                "; free some space and run this again to resume") from None
         stopped = f", {summary.early_stopped} early-stopped" if summary.early_stopped else ""
         click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, "
                    f"{summary.failed} failed{stopped}, {summary.wall_s / 60:.1f} min)")

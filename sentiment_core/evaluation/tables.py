@@ -32,11 +32,12 @@ def seed_rows() -> list[tuple[str, dict[str, Any], float]]:
 
 
 def best_row(rows: list[dict[str, Any]], metric: str, direction: str) -> dict[str, Any] | None:
-    """The best finished trial of this campaign (paper rows, reproductions and trials that
-    early stopping ended before their last epoch never count)."""
+    """The best finished trial of this campaign (paper rows, reproductions, trials that early
+    stopping ended before their last epoch and values recovered without a model never count)."""
     scored = [r for r in rows if r["tags"].get("source") == "campaign"
               and r["status"] == "FINISHED" and metric in r["metrics"]
-              and r["tags"].get("ax_status") != "EARLY_STOPPED"]
+              and r["tags"].get("ax_status") != "EARLY_STOPPED"
+              and not r["tags"].get("recovered_from_ax")]  # no model: see campaign.records
     if not scored:
         return None
     # ties go to the trial that finished first: the one a campaign logged the model of
