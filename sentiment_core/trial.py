@@ -368,10 +368,9 @@ class ObjectiveResult:
 
     @property
     def timings(self) -> dict[str, float]:
-        total = {k: sum(u.timings[k] for u in self.units) for k in self.units[0].timings}
-        for rate in ("samples_per_s", "train_samples_per_s"):
-            total[rate] = statistics.fmean(u.timings[rate] for u in self.units)
-        return total
+        return {k: (statistics.fmean if k.endswith("_per_s") else sum)(u.timings[k]
+                                                                        for u in self.units)
+                for k in self.units[0].timings}  # seconds add up, rates average
 
 
 def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
