@@ -33,7 +33,7 @@ from ..config import (
     check_execution,
     to_dict,
 )
-from ..data import PreparedData, prepare, split_texts
+from ..data import PreparedData, cache_path, prepare, split_texts
 from ..errors import InputError
 from ..evaluation import (
     TextClassifier,
@@ -159,7 +159,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
                                      "cpus_per_trial": ex.cpus_per_trial}
                                     if executor.name == "ray" else {})})
     loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
-                     progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz")
+                     progress, cache_file=cache_path(store.cache_dir, data.fingerprint))
     try:
         loop.run()
     except KeyboardInterrupt:
