@@ -253,8 +253,23 @@ def report(results: list[dict], argv: list[str], wall_s: float) -> str:
         lines.append(f"| {r['rows']:,} | " + " | ".join(
             f"{statistics.median(m['stages'][s] for m in r['prepare']):.2f}" for s in stages)
             + " |")
-    lines += ["", *targets(results)]
+    lines += ["", *targets(results), "", CHANGES]
     return "\n".join(lines)
+
+
+CHANGES = """What changed in the platform for this (tests: tests/data/test_cache_scaling.py):
+
+- The cache of a fingerprint is a folder `data.cache_path(cache, fingerprint)` of uncompressed
+  `.npy` files (was one compressed `.npz`), written in a temporary folder and renamed into place
+  whole, loaded with `np.load(mmap_mode="r", allow_pickle=False)`: a cache hit maps the arrays
+  instead of decompressing them, and local workers share the pages (CACHE_VERSION 3).
+- Each split is vectorized straight into its own int32 matrix, 8,192 texts at a time from the
+  pandas column (no list of every text, no all-rows matrix then copied per split).
+- The split's majority label per duplicate group is counted in one `np.bincount` pass instead
+  of a pandas `mode()` call per group: at 1M rows that step took 92 s before and 1.2 s after
+  (two separate runs of a profiling script on this machine, indicative only), the same split
+  (tested against the old code).
+- Not changed: the row-by-row cleaning and duplicate keys, now the dominant cost (above)."""
 
 
 def targets(results: list[dict]) -> list[str]:
@@ -278,14 +293,38 @@ def targets(results: list[dict]) -> list[str]:
                + ", ".join(f"{k} {v:,.0f} MB" for k, v in peaks.items())
                + f"; the largest, {worst}, {'is under' if peaks[worst] < 8192 else 'EXCEEDS'} "
                  "the 8 GB target.")
-    for r in (results[-1],):
-        p = statistics.median(m["prepare_s"] for m in r["prepare"])
-        load = statistics.median(m["load_s"] for m in r["load"])
-        ratios = [f"{f} epoch {r[f]['epoch_s']:.0f} s (prepare / epoch {p / r[f]['epoch_s']:.2f}, "
-                  f"cache load / epoch {load / r[f]['epoch_s']:.3f})"
-                  for f in FAMILIES if "epoch_s" in r[f]]
-        out.append(f"At {r['rows']:,} rows: prepare {p:.0f} s once per recipe, cache load "
-                   f"{load:.1f} s per process; " + "; ".join(ratios) + ".")
+    p = statistics.median(m["prepare_s"] for m in top["prepare"])
+    load = statistics.median(m["load_s"] for m in top["load"])
+    epochs = {f: top[f]["epoch_s"] for f in FAMILIES if "epoch_s" in top[f]}
+    out.append(f"At {top['rows']:,} rows: prepare {p:.0f} s once per recipe, cache load "
+               f"{load:.2f} s per process; " + "; ".join(
+                   f"{f} epoch {e:.0f} s (prepare / epoch {p / e:.2f}, cache load / epoch "
+                   f"{load / e:.3f})" for f, e in epochs.items()) + ".")
+    stages = {s: statistics.median(m["stages"][s] for m in top["prepare"])
+              for s in top["prepare"][0]["stages"] if s != "tf_import"}
+    python_rows = stages["read_clean"] + stages["duplicate_groups"]
+    slopes = [prep] + [slope([r[f]["train_rows"] for r in big if "epoch_s" in r[f]],
+                             [r[f]["epoch_s"] for r in big if "epoch_s" in r[f]])
+                       for f in FAMILIES]
+    linear = all(k is not None and k <= 1.1 for k in slopes)
+    cheapest = min(epochs.values()) if epochs else float("nan")
+    out += ["", "Targets:", "",
+            (f"- Linear in rows: {'met' if linear else 'NOT met'} (every exponent ≤ 1.1; the "
+            "epochs' below 1 come from fixed per-epoch costs (graph tracing, the validation "
+            "callback's start) and from the shared machine's load, which differed between "
+            "sizes)."),
+            (f"- Every process under 8 GB resident at {top['rows']:,} rows (target: 1M rows): "
+            f"{'met' if peaks[worst] < 8192 else 'NOT met'}"
+            f" (largest process {peaks[worst]:,.0f} MB, {worst})."),
+            (f"- Preparation never the bottleneck: {'met' if p <= cheapest else 'partly met'}. "
+            f"Every process after the first loads the cache in {load:.2f} s "
+            f"({load / cheapest:.1%} of the cheapest epoch); a fresh preparation, paid once per "
+            f"recipe, takes {p / cheapest:.2f}x the cheapest ({min(epochs, key=epochs.get)}) "
+            f"epoch. Its cost is per-row Python: reading + cleaning {stages['read_clean']:.0f} s "
+            f"and the duplicate keys {stages['duplicate_groups']:.0f} s "
+            f"({python_rows / sum(stages.values()):.0%} of preparation: regex steps run row by "
+            "row, on one core); split, vocabulary, chunked vectorization and the cache write "
+            f"together take {sum(stages.values()) - python_rows:.0f} s.")]
     return out
 
 
