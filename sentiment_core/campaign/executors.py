@@ -8,7 +8,7 @@
 - `InlineExecutor`: one trial at a time in the campaign process (today's behaviour; on 2 cores
   one TensorFlow training uses both).
 - `LocalExecutor`: N worker processes on this machine (spawned, so no TensorFlow state is
-  forked); each loads the prepared arrays once from the store's cache file.
+  forked); each loads the prepared arrays once from the store's cache folder (memory-mapped).
 - `RayExecutor` (`ray_executor.py`, the only Ray importer): Ray core tasks on a local Ray or a
   cluster, each asking for `gpus_per_trial` / `cpus_per_trial`; the arrays go into Ray's object
   store once.
@@ -176,7 +176,7 @@ def _local_trial(index: int, params: dict[str, Any]) -> TrialOutcome:
 
 class LocalExecutor:
     """`workers` processes on this machine (spawned). Each loads the prepared arrays once, from
-    the store's cache file, and keeps them for every trial it runs."""
+    the store's cache folder (memory-mapped), and keeps them for every trial it runs."""
 
     name = "local"
 

@@ -45,7 +45,7 @@ from ..config import (
     check_execution,
     to_dict,
 )
-from ..data import PreparedData, prepare, split_texts
+from ..data import PreparedData, cache_path, prepare, split_texts
 from ..errors import InputError
 from ..evaluation import (
     TextClassifier,
@@ -250,7 +250,7 @@ def _run_trials(experiment: ExperimentConfig, name: str, trials: int, store: Sto
     # the baselines are computed while the first trials train
     baselines = writer.submit(log_baselines, tracker, parent_id, experiment, data, store)
     loop = TrialLoop(experiment, name, trials, data, search, tracker, parent_id, commit, executor,
-                     progress, cache_file=store.cache_dir / f"{data.fingerprint}.npz",
+                     progress, cache_file=cache_path(store.cache_dir, data.fingerprint),
                      writer=writer)
     loop.run()
     rows = tracker.trial_rows(parent_id)

@@ -15,8 +15,16 @@ from .cleaning import STEPS, duplicate_groups, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
 from .features import FEATURE_NAMES, feature_scaler, feature_spec, token_features
 from .labeling import lexicon_scores
-from .pipeline import Labeled, PreparedData, cross_validation_folds, load_labeled, \
-    load_prepared, prepare, split_texts
+from .pipeline import (
+    Labeled,
+    PreparedData,
+    cache_path,
+    cross_validation_folds,
+    load_labeled,
+    load_prepared,
+    prepare,
+    split_texts,
+)
 from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
 from .splits import leak_free_split
@@ -41,9 +49,10 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 __all__ = [
     "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
-    "bucket_boundaries", "bucketed_batches", "build_vocabulary", "check_data_names", "cross_validation_folds", "data_dir",
-    "duplicate_groups", "duplicate_key", "feature_scaler", "feature_spec", "fetch",
-    "format_summary", "labeling", "leak_free_split", "lexicon_scores", "load_labeled", "load_prepared",
-    "make_cleaner", "prepare", "read_csv", "read_user_csv", "resolve_dataset", "sha256_of",
-    "split_texts", "summarize", "token_features", "token_lengths", "vectorize",
+    "bucket_boundaries", "bucketed_batches", "build_vocabulary", "cache_path",
+    "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key",
+    "feature_scaler", "feature_spec", "fetch", "format_summary", "labeling", "leak_free_split",
+    "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "prepare", "read_csv",
+    "read_user_csv", "resolve_dataset", "sha256_of", "split_texts", "summarize",
+    "token_features", "token_lengths", "vectorize",
 ]

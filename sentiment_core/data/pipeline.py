@@ -9,6 +9,10 @@ mapping and combined before the split; a text present in several sources is kept
 first source listing it). The cache key covers every file's sha256, the column/label choices, the
 cleaning steps, the split and the vectorization (or the given vocabulary), so no trial and no
 later campaign tokenizes the same data twice.
+
+The cache of a fingerprint is a folder `cache_path(cache_dir, fingerprint)` of uncompressed .npy
+files, written whole under a temporary name and then renamed (never half a cache), and read back
+memory-mapped: loading costs no copy and worker processes share the pages.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +38,7 @@ from .readers import read_csv, resolve_sources
 from .registry import sha256_of
 from .splits import grouped_folds, leak_free_split
 
-CACHE_VERSION = 2  # bump when the prepared arrays change meaning
+CACHE_VERSION = 3  # bump when the prepared arrays or the cache layout change (3: .npy folder)
 
 
 @dataclass
@@ -174,7 +181,7 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
     shas = [sha256_of(path) for path in paths]
     key = fingerprint(experiment, shas[0] if len(shas) == 1 else shas, vocabulary)
     names = " + ".join(path.name for path in paths)
-    cached = cache_dir / f"{key}.npz" if cache_dir else None
+    cached = cache_path(cache_dir, key) if cache_dir else None
     if cached and cached.exists():
         data = _load_cache(cached, key)
         data.prepare_seconds = time.perf_counter() - start
@@ -202,11 +209,14 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
     if len(vocabulary) <= 2:
         raise InputError(experiment.path, "vectorization.min_count",
                          "leaves no token in the vocabulary")
-    x = vectorize(frame["clean"].tolist(), vocabulary, v.sequence_length)
+    # each split straight into its own matrix, in chunks: no matrix of every row, no text list
+    clean = frame["clean"]
+    x_train, x_val, x_test = (vectorize(clean.iloc[part], vocabulary, v.sequence_length)
+                              for part in (train, val, test))
     y = frame["label"].to_numpy()
     rows, groups = frame["row"].to_numpy(), frame["key"].to_numpy()
     data = PreparedData(
-        x[train], y[train], x[val], y[val], x[test], y[test], vocabulary, labeled.class_names,
+        x_train, y[train], x_val, y[val], x_test, y[test], vocabulary, labeled.class_names,
         key, rows={"train": rows[train], "val": rows[val], "test": rows[test]},
         keys={"train": groups[train], "val": groups[val], "test": groups[test]})
     if cached:
@@ -233,28 +243,53 @@ def cross_validation_folds(data: PreparedData, k: int, seed: int) -> list[Prepar
         keys={**data.keys, "train": keys[fit], "val": keys[held]}) for fit, held in parts]
 
 
+def cache_path(cache_dir: Path, key: str) -> Path:
+    """Where `prepare` keeps the arrays of fingerprint `key` under `cache_dir` (a folder; what
+    `load_prepared` reads)."""
+    return Path(cache_dir) / key
+
+
+_SPLITS = ("train", "val", "test")
+
+
 def _save_cache(path: Path, data: PreparedData) -> None:
+    """Every array as an uncompressed .npy file in a temporary folder beside `path`, then the
+    folder renamed to `path` in one step: a reader sees the whole cache or none. When another
+    process renamed its own first, that one is kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp.npz")  # written whole, then renamed: never half a cache
-    np.savez_compressed(
-        partial, x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val,
-        x_test=data.x_test, y_test=data.y_test, vocabulary=np.array(data.vocabulary, dtype=str),
-        class_names=np.array(data.class_names, dtype=str), rows_train=data.rows["train"],
-        rows_val=data.rows["val"], rows_test=data.rows["test"],
-        **{f"keys_{s}": data.keys[s] for s in ("train", "val", "test")})
-    partial.replace(path)
+    partial = Path(tempfile.mkdtemp(prefix=f"{path.name}.partial-", dir=path.parent))
+    try:
+        arrays = {"x_train": data.x_train, "y_train": data.y_train, "x_val": data.x_val,
+                  "y_val": data.y_val, "x_test": data.x_test, "y_test": data.y_test,
+                  "vocabulary": np.array(data.vocabulary, dtype=str),
+                  "class_names": np.array(data.class_names, dtype=str),
+                  **{f"rows_{s}": data.rows[s] for s in _SPLITS},
+                  **{f"keys_{s}": data.keys[s] for s in _SPLITS}}
+        for name, array in arrays.items():
+            np.save(partial / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        try:
+            os.rename(partial, path)
+        except OSError:  # the same fingerprint was cached meanwhile: same arrays, keep those
+            if not path.is_dir():
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def load_prepared(path: Path) -> PreparedData:
-    """The prepared arrays of a cache file `<cache>/<fingerprint>.npz` (what a worker process
-    trains on, loaded once)."""
-    return _load_cache(Path(path), Path(path).stem)
+    """The prepared arrays of a cache folder `cache_path(cache, fingerprint)` (what a worker
+    process trains on, loaded once), memory-mapped read-only."""
+    return _load_cache(Path(path), Path(path).name)
 
 
 def _load_cache(path: Path, key: str) -> PreparedData:
-    with np.load(path, allow_pickle=False) as z:
-        return PreparedData(
-            z["x_train"], z["y_train"], z["x_val"], z["y_val"], z["x_test"], z["y_test"],
-            z["vocabulary"].tolist(), z["class_names"].tolist(), key,
-            rows={s: z[f"rows_{s}"] for s in ("train", "val", "test")},
-            keys={s: z[f"keys_{s}"] for s in ("train", "val", "test")}, from_cache=True)
+    def array(name: str, mmap: bool = True) -> np.ndarray:
+        return np.load(path / f"{name}.npy", mmap_mode="r" if mmap else None,
+                       allow_pickle=False)
+
+    return PreparedData(
+        array("x_train"), array("y_train"), array("x_val"), array("y_val"), array("x_test"),
+        array("y_test"), array("vocabulary", False).tolist(),
+        array("class_names", False).tolist(), key,
+        rows={s: array(f"rows_{s}") for s in _SPLITS},
+        keys={s: array(f"keys_{s}") for s in _SPLITS}, from_cache=True)

@@ -7,7 +7,8 @@ so the layer's own standardization is replaced by none and it only splits on whi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import islice
 
 import numpy as np
 
@@ -31,10 +32,15 @@ def make_vectorizer(vocabulary: list[str], sequence_length: int):
     return layer
 
 
-def vectorize(texts: list[str], vocabulary: list[str], sequence_length: int,
+def vectorize(texts: Sequence[str], vocabulary: list[str], sequence_length: int,
               batch_size: int = 8192) -> np.ndarray:
-    """int32 matrix (rows, sequence_length), padded with 0 at the end."""
+    """int32 matrix (rows, sequence_length), padded with 0 at the end. The texts (a list or a
+    pandas Series) are read `batch_size` at a time and each chunk's ids are written into the one
+    result matrix: memory beyond the result is one chunk, whatever the number of rows."""
     layer = make_vectorizer(vocabulary, sequence_length)
-    parts = [np.asarray(layer(np.array(texts[i:i + batch_size], dtype=object)), dtype=np.int32)
-             for i in range(0, len(texts), batch_size)]
-    return np.concatenate(parts) if parts else np.zeros((0, sequence_length), np.int32)
+    out = np.zeros((len(texts), sequence_length), np.int32)
+    stream = iter(texts)
+    for start in range(0, len(out), batch_size):
+        chunk = np.array(list(islice(stream, batch_size)), dtype=object)
+        out[start:start + len(chunk)] = np.asarray(layer(chunk), dtype=np.int32)
+    return out

@@ -12,6 +12,7 @@ import pytest
 from sentiment_core.campaign import Search, Store, run_campaign, with_execution
 from sentiment_core.campaign.executors import LocalExecutor
 from sentiment_core.campaign.worker import Event, TrialOutcome, TrialSpec
+from sentiment_core.data import cache_path
 from sentiment_core.errors import InputError
 from sentiment_core.experiments import load_experiment
 from sentiment_core.trial import ObjectiveResult, TrialResult
@@ -222,7 +223,7 @@ def _collect(executor, count: int, timeout: float = 300) -> tuple[list[TrialOutc
 
 def test_local_workers_load_the_arrays_once_and_train_in_their_own_process(
         tiny_experiment, tiny_data, tmp_path):
-    cache = tmp_path / "cache" / f"{tiny_data.fingerprint}.npz"
+    cache = cache_path(tmp_path / "cache", tiny_data.fingerprint)
     assert cache.exists()
     params = {**tiny_experiment.space.defaults()}
     executor = LocalExecutor(workers=1, device="cpu")
@@ -251,7 +252,7 @@ def test_local_worker_gives_the_inline_result(tiny_experiment, tiny_data, tmp_pa
     inline = run_objective(params, tiny_data, tiny_experiment.seed)
     executor = LocalExecutor(workers=1, device="cpu")
     executor.start(tiny_data, _spec(tiny_experiment),
-                   tmp_path / "cache" / f"{tiny_data.fingerprint}.npz")
+                   cache_path(tmp_path / "cache", tiny_data.fingerprint))
     try:
         executor.submit(0, params)
         (outcome,), _ = _collect(executor, 1)
@@ -328,7 +329,7 @@ def test_workers_honour_keras_backend(tiny_experiment, tiny_data, tmp_path, monk
     monkeypatch.setenv("KERAS_BACKEND", "torch")  # inherited by the spawned worker only
     executor = LocalExecutor(workers=1, device="cpu")
     executor.start(tiny_data, _spec(tiny_experiment),
-                   tmp_path / "cache" / f"{tiny_data.fingerprint}.npz")
+                   cache_path(tmp_path / "cache", tiny_data.fingerprint))
     params = tiny_experiment.space.defaults()
     try:
         executor.submit(0, params)

@@ -25,7 +25,7 @@ def test_train_one_epoch(write_experiment, tmp_path):
     assert result.exit_code == 0, result.output
     assert "val_macro_f1" in result.output and "samples_per_s" in result.output
     assert "lstm_units=3" in result.output
-    assert list((tmp_path / "store" / "cache").glob("*.npz"))
+    assert list((tmp_path / "store" / "cache").glob("*/x_train.npy"))
 
 
 def test_fetch_checks_sha256(tmp_path, monkeypatch):

@@ -44,7 +44,7 @@ def test_cache_reused_and_keyed_by_recipe(write_experiment, tmp_path):
     other = prepare(load_experiment(write_experiment(cleaning=["lowercase"])), tmp_path,
                     tmp_path / "cache")
     assert other.fingerprint != first.fingerprint and not other.from_cache
-    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    assert len(list((tmp_path / "cache").glob("*/x_train.npy"))) == 2
 
 
 @pytest.mark.parametrize("change, field, words", [
