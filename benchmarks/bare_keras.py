@@ -14,9 +14,9 @@ import time
 
 START = time.perf_counter()
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import keras
+import numpy as np
+import pandas as pd
 
 PARAMS = {"learning_rate": 0.007169632435246209, "dropout_rate": 0.04510561357026982,
           "lstm_units": 10, "neurons_dense": 18, "batch_size": 806, "embedding_size": 173}

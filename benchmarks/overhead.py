@@ -50,13 +50,17 @@ PHASES = {
     ("loop", None, "score_winner_on_test"): "winner's test score + baselines",
     ("search", "Search", "exists"): "Ax: open/create",
     ("search", "Search", "phase"): "Ax: phase check",
+    ("search", "Search", "generation_of"): "Ax: trial lookups",
+    ("search", "Search", "trials"): "Ax: trial lookups",
+    ("loop", "TrialLoop", "_await_prefetch"): "waiting for Ax's next candidate",
+    ("loop", "TrialLoop", "_report"): "progress lines",
     ("tracking", "Tracker", "find_campaign"): "MLflow: runs, params, tags",
-    ("tracking", "Tracker", "close_stale_children"): "MLflow: runs, params, tags",
     ("store", "Store", "tracker"): "MLflow: open store",
     ("loop", None, "git_commit"): "git commit of the code",
     ("loop", None, "data_tags"): "data file sha256 (tags)",
     ("background", "BackgroundWriter", "drain"): "waiting for background writes",
     ("executors", None, "device_info"): "device info per trial",
+    ("executors", None, "reset_gpu_peak"): "TensorFlow import (first trial) + device checks",
     ("executors", None, "run_objective"): "trial: build + fit + evaluate",
 }
 SPACES = {  # the Table 5 space with the epochs fixed: short and medium trials on 2 cores
@@ -189,7 +193,7 @@ def main() -> None:
         lines += [f"| *off the path (background thread, overlapped with training):* {p} | "
                   f"*{s:.2f}* | |" for p, s in sorted(r["background"].items(), key=lambda x: -x[1])]
         lines.append("")
-    write_section("Overhead budget", f"""
+    write_section("Overhead budget" + (" (quick)" if args.quick else ""), f"""
 {machine_line()}. Command: `{command}`.
 
 One campaign per trial length in a fresh process (Bayesian strategy, inline executor, the GOP

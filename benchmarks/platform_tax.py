@@ -84,7 +84,7 @@ def main() -> None:
         wall_ratio = [x["wall"] / b["wall"] for x, b in zip(runs[kind], runs["bare"])]
         rows.append(f"| {label} | {summary(sps)} | {summary(fit_ratio, '.2f')}× | "
                     f"{summary(wall, '.1f')} | {summary(wall_ratio, '.2f')}× |")
-    write_section("Platform tax", f"""
+    write_section("Platform tax" + (" (quick)" if args.quick else ""), f"""
 {machine_line()}. Command: `{command}` ({repeats} repeats, {args.epochs} epochs, fresh processes,
 order alternating).
 

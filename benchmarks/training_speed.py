@@ -141,7 +141,7 @@ def main() -> None:
                 f"**{100 * achieved / peak:.1f}%** | {peak * 1e9 / flops:,.0f} |")
     header = f"{machine_line()}. Command: `{command}` ({repeats} seed(s) x {epochs} epoch(s) " \
              f"per setting, interleaved; median (min–max))."
-    write_section("Length-bucketed batches", f"""
+    write_section("Length-bucketed batches" + (" (quick)" if args.quick else ""), f"""
 {header}
 
 GOP debate tweets, {len(data.y_train):,} training rows padded to {data.sequence_length} tokens
@@ -154,7 +154,7 @@ validation split, same seeds.
 | --- | --- | --- | --- | --- | --- | --- |
 {chr(10).join(bucket_rows)}
 """)
-    write_section("Distance to the machine's limit", f"""
+    write_section("Distance to the machine's limit" + (" (quick)" if args.quick else ""), f"""
 {header}
 
 Peak: NumPy fp32 4096² matrix multiply, best of 3: **{peak:.0f} GFLOP/s**.

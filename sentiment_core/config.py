@@ -438,15 +438,19 @@ def _default_of(spec: ParameterSpec) -> Any:
     return int(round(middle)) if spec.type == "int" else middle
 
 
-def coerce_param(space: SearchSpace, name: str, text: str) -> Any:
+def coerce_param(space: SearchSpace, name: str, text: str,
+                 options: dict[str, Any] | None = None) -> Any:
     """Parse a `--param NAME=VALUE` value to the parameter's type (a tuned parameter's, or the
-    type of the fixed value it replaces); only InputError escapes."""
+    type of the fixed value it replaces, or of the default in `options`: training options the
+    space leaves at their defaults); only InputError escapes."""
+    options = options or {}
     spec = space.parameters.get(name)
-    known = ", ".join([*space.parameters, *space.fixed])
-    if spec is None and name not in space.fixed:
+    known = ", ".join(dict.fromkeys([*space.parameters, *space.fixed, *options]))
+    if spec is None and name not in space.fixed and name not in options:
         raise InputError("--param", name, f"unknown parameter (known: {known})")
+    default = space.fixed[name] if name in space.fixed else options.get(name)
     kind = spec.type if spec is not None else {bool: "bool", int: "int", float: "float"}.get(
-        type(space.fixed[name]), "any")
+        type(default), "any")
     if kind in ("int", "float"):
         try:
             value = int(text) if kind == "int" else float(text)

@@ -58,13 +58,14 @@ def data_inspect(store: Store, experiment: str) -> None:
 
 def parse_params(space, pairs: tuple[str, ...]) -> dict:
     from ..config import coerce_param
+    from ..models import TRAINING_OPTIONS
 
     params = space.defaults()
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
             raise InputError("--param", pair, "expected NAME=VALUE")
-        params[name] = coerce_param(space, name, value)
+        params[name] = coerce_param(space, name, value, TRAINING_OPTIONS)
     return params
 
 

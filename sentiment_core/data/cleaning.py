@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -14,7 +15,6 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\w+")
@@ -26,9 +26,17 @@ _APOSTROPHE = re.compile(r"['’`]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _SPACES = re.compile(r"\s+")
-# Negations carry sentiment: keep them even when stopwords go.
-_STOPWORDS = frozenset(ENGLISH_STOP_WORDS) - {"no", "not", "nor", "never", "nothing", "none",
-                                               "cannot", "against", "without"}
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    """scikit-learn's English stop words (imported on first use: the import costs ~0.9 s),
+    less the negations, which carry sentiment."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) - {"no", "not", "nor", "never", "nothing", "none",
+                                            "cannot", "against", "without"}
+
 
 STEPS: dict[str, Callable[[str], str]] = {
     "html_entities": html.unescape,  # &amp; -> &
@@ -40,7 +48,7 @@ STEPS: dict[str, Callable[[str], str]] = {
     "lowercase": str.lower,
     "punctuation": lambda t: _PUNCTUATION.sub(" ", _APOSTROPHE.sub("", t)),  # don't -> dont
     "repeated_chars": lambda t: _REPEATS.sub(r"\1\1", t),  # soooo -> soo
-    "stopwords": lambda t: " ".join(w for w in t.split() if w.lower() not in _STOPWORDS),
+    "stopwords": lambda t: " ".join(w for w in t.split() if w.lower() not in _stopwords()),
 }
 
 
