@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+import os
 import re
 from collections.abc import Callable, Iterable
 
@@ -63,8 +64,31 @@ def make_cleaner(steps: Iterable[str]) -> Callable[[str], str]:
     return clean
 
 
-_normalize = make_cleaner(["html_entities", "rt_marker", "urls", "mentions", "hashtag_sign",
-                           "emoji", "lowercase", "punctuation"])
+NORMALIZE = ("html_entities", "rt_marker", "urls", "mentions", "hashtag_sign", "emoji",
+             "lowercase", "punctuation")
+_normalize = make_cleaner(NORMALIZE)
+PARALLEL_ROWS = 100_000  # below this, starting worker processes costs more than it saves
+
+
+def clean_all(texts: list[str], steps: Iterable[str], workers: int | None = None) -> list[str]:
+    """`make_cleaner(steps)` over every text; a large corpus is cut into chunks cleaned by
+    worker processes (the regex steps run row by row in Python: one core each)."""
+    steps = tuple(steps)
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(texts) < PARALLEL_ROWS:
+        return list(map(make_cleaner(steps), texts))
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    size = -(-len(texts) // (workers * 4))
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    # spawned, not forked: the caller may hold TensorFlow's threads
+    with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        return [t for part in pool.map(_clean_chunk, [steps] * len(chunks), chunks) for t in part]
+
+
+def _clean_chunk(steps: tuple[str, ...], texts: list[str]) -> list[str]:
+    return list(map(make_cleaner(steps), texts))
 
 
 def duplicate_key(text: str) -> str:
@@ -76,8 +100,10 @@ def duplicate_groups(texts: Iterable[str], cleaned: Iterable[str]) -> np.ndarray
     """Group id per row: rows are one group when their raw texts share a duplicate key (a tweet
     and its retweets) OR their cleaned texts normalize alike (the model would see the same input:
     "soooo good" and "sooo good" after repeated_chars), transitively."""
-    keys = [f"raw:{duplicate_key(t)}" for t in texts]
-    seen = [f"clean:{_normalize(c)}" for c in cleaned]
+    texts, cleaned = list(texts), list(cleaned)
+    normalized = clean_all(texts + cleaned, NORMALIZE)  # one pool for both
+    keys = [f"raw:{k}" for k in normalized[:len(texts)]]
+    seen = [f"clean:{c}" for c in normalized[len(texts):]]
     if len(keys) != len(seen):
         raise ValueError("texts and cleaned texts differ in length")
     ids = {k: i for i, k in enumerate(dict.fromkeys(keys + seen))}

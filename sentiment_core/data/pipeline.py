@@ -33,7 +33,7 @@ import pandas as pd
 from ..config import ExperimentConfig, to_dict
 from ..errors import InputError
 from . import labeling
-from .cleaning import duplicate_groups, make_cleaner
+from .cleaning import clean_all, duplicate_groups
 from .readers import read_csv, resolve_sources
 from .registry import sha256_of
 from .splits import grouped_folds, leak_free_split
@@ -123,7 +123,7 @@ def _read_source(experiment: ExperimentConfig, dataset, path: Path,
     texts = raw[dataset.text_column].astype(str)
     if (texts.str.strip() == "").all():
         raise InputError(path, dataset.text_column, "every text is empty")
-    clean = texts.map(make_cleaner(experiment.cleaning))
+    clean = pd.Series(clean_all(texts.tolist(), experiment.cleaning), index=texts.index)
     labels_cfg = experiment.labels
     if labels_cfg.mode == "human":
         raw_labels = raw[dataset.label_column]

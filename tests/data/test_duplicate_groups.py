@@ -34,3 +34,17 @@ def test_retweets_and_repeated_letters_group_together():
     groups = duplicate_groups(texts, cleaned)
     # "soooo" and "sooo" both clean to "soo": one group with the retweet; "so good" differs
     assert groups[0] == groups[1] != groups[2] != groups[3]
+
+
+def test_a_large_corpus_is_cleaned_in_worker_processes_with_the_same_result(monkeypatch):
+    from sentiment_core.data import cleaning
+
+    rows = [" ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(i % 5 + 1))
+            for i in range(400)]
+    steps = ["html_entities", "mentions", "lowercase", "punctuation", "repeated_chars"]
+    serial = cleaning.clean_all(rows, steps, workers=1)
+    serial_groups = duplicate_groups(rows, serial)
+    monkeypatch.setattr(cleaning, "PARALLEL_ROWS", 100)  # 400 rows: the pool path
+    assert cleaning.clean_all(rows, steps, workers=2) == serial == [make_cleaner(steps)(t)
+                                                                     for t in rows]
+    assert (duplicate_groups(rows, serial) == serial_groups).all()
