@@ -185,7 +185,8 @@ class Tracker:
 
         with tempfile.TemporaryDirectory() as tmp:
             folder = classifier.save(Path(tmp) / "classifier")
-            with mlflow.start_run(run_id=run_id):
+            mlflow.start_run(run_id=run_id)  # log_model logs to the active run only
+            try:
                 info = mlflow.pyfunc.log_model(
                     name="model", python_model=RawTextModel(),
                     artifacts={"classifier": str(folder)},
@@ -193,6 +194,10 @@ class Tracker:
                     # explicit requirements: inferring them costs ~7 s per model
                     pip_requirements=[f"keras=={keras.__version__}", _tensorflow_requirement(),
                                       "pandas", "numpy", "scikit-learn"])
+            finally:
+                # leave the run RUNNING (a `with start_run` would end it FINISHED): the campaign
+                # finishes it only after Ax is told, the order campaign/records.py relies on
+                mlflow.end_run(status="RUNNING")
         self.set_tags(run_id, {"model_uri": info.model_uri})
         return info.model_uri
 

@@ -28,6 +28,18 @@ def test_best_model_predicts_on_raw_text(finished):
     assert out["p_positive"].between(0, 1).all()
 
 
+def test_logging_a_model_leaves_its_run_running(finished_copy):
+    """The campaign finishes a trial's run only after Ax is told (campaign/records.py); logging
+    the new best's model before that must not end the run (as `with mlflow.start_run` would)."""
+    _, store, summary = finished_copy
+    tracker = store.tracker()
+    run_id = tracker.start_trial(summary.parent_run_id, "trial-x", {}, {"source": "test"})
+    classifier = tracker.load_classifier(summary.best["run_id"])
+    assert tracker.log_classifier(run_id, classifier)
+    run = tracker.client.get_run(run_id)
+    assert run.info.status == "RUNNING" and run.data.tags["model_uri"]
+
+
 def test_ui_serves_the_campaign_on_localhost(finished):
     _, store, _ = finished
     with socket.socket() as s:
