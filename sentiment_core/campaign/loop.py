@@ -22,7 +22,6 @@ is failed in both and the campaign goes on, up to the experiment's tolerated fai
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import dataclasses
 import io
 import os
@@ -227,9 +226,17 @@ def _run_locked(experiment: ExperimentConfig, name: str, trials: int, store: Sto
 
 def _end_quietly(tracker: Tracker, run_id: str, status: str) -> None:
     """End the parent run on the way out of a failure, keeping the failure's own exception
-    (the server may be the thing that went away: the next resume ends the run then)."""
-    with contextlib.suppress(Exception):
-        tracker.end_run(run_id, status)
+    (the server may be the thing that went away: the next resume ends the run then). A busy
+    sqlite store ("database is locked", seen once in the kill matrix on the SIGTERM path) is
+    tried again, up to about 7 s."""
+    for wait in (1.0, 2.0, 4.0, None):
+        try:
+            tracker.end_run(run_id, status)
+            return
+        except Exception as err:  # noqa: BLE001 - the failure that ended the campaign wins
+            if wait is None or tracker.unreachable(err):
+                return
+            time.sleep(wait)
 
 
 def _run_trials(experiment: ExperimentConfig, name: str, trials: int, store: Store,
