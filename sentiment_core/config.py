@@ -115,9 +115,10 @@ class OptimizerConfig:
     bayesian_concurrency: int = 0
     # One trial at a time (inline executor, no early stopping across trials): generate the next
     # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
-    # generation time (about 1 s a trial in the BoTorch phase) at the price of one pending trial
-    # in each proposal; false: strictly sequential proposals.
-    prefetch: bool = True
+    # generation time (1-2 s a trial in the BoTorch phase) at the price of one pending trial in
+    # each proposal. Off by default: TensorFlow's CPU results are then not bit-identical (a
+    # trial trained beside Ax's generation did not reproduce), so `reproduce` would differ.
+    prefetch: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ The loop asks Ax for as many trials as the executor has free workers (Ax may giv
 none until running trials report), submits them, and tells each result to Ax as it arrives.
 This process is the only one talking to Ax and MLflow; workers only train (see executors).
 
-Time outside training is kept off the trial's path: with one trial at a time, Ax generates the
-next candidate while the current trial trains (`optimizer.prefetch`), and figures, tables and
-configs are written by a background thread (`BackgroundWriter`) while the next trial trains.
+Time outside training is kept off the trial's path: figures, tables and configs are written by
+a background thread (`BackgroundWriter`) while the next trial trains; with `optimizer.prefetch`
+(opt-in: reruns are then not bit-identical) Ax also generates the next candidate meanwhile.
 The records (metrics, statuses, the best's model) are written in the campaign's thread, in the
 order `records` relies on.
 
