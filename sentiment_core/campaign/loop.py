@@ -511,6 +511,8 @@ class TrialLoop:
         finally:
             self.executor.close()
             self.writer.close()
+            if hasattr(self, "_asker"):  # the prefetch thread, idle by now
+                self._asker.shutdown(wait=False)
 
     # ---- asking ------------------------------------------------------------------------------
 
