@@ -37,7 +37,6 @@ PHASES = {
     ("tracking", "Tracker", "set_tags"): "MLflow: runs, params, tags",
     ("tracking", "Tracker", "end_run"): "MLflow: runs, params, tags",
     ("tracking", "Tracker", "log_metrics"): "MLflow: metrics",
-    ("tracking", "Tracker", "log_epoch"): "MLflow: metrics",
     ("tracking", "Tracker", "trial_rows"): "MLflow: search runs (tables)",
     ("tracking", "Tracker", "log_files"): "MLflow: artifacts (figures, tables, config)",
     ("tracking", "Tracker", "log_classifier"): "MLflow: model logging",
@@ -45,23 +44,23 @@ PHASES = {
     ("plots", None, "learning_curves"): "figures: rendering",
     ("plots", None, "confusion_matrix"): "figures: rendering",
     ("plots", None, "roc"): "figures: rendering",
-    ("loop", None, "prepare"): "data: prepare (cache)",
-    ("loop", None, "log_baselines"): "winner's test score + baselines",
-    ("loop", None, "score_winner_on_test"): "winner's test score + baselines",
+    ("lifecycle", None, "prepare"): "data: prepare (cache)",
+    ("lifecycle", None, "log_baselines"): "winner's test score + baselines",
+    ("lifecycle", None, "score_winner"): "winner's test score + baselines",
     ("search", "Search", "exists"): "Ax: open/create",
     ("search", "Search", "phase"): "Ax: phase check",
     ("search", "Search", "generation_of"): "Ax: trial lookups",
     ("search", "Search", "trials"): "Ax: trial lookups",
-    ("loop", "TrialLoop", "_await_prefetch"): "waiting for Ax's next candidate",
-    ("loop", "TrialLoop", "_report"): "progress lines",
+    ("scheduler", "Scheduler", "_await_prefetch"): "waiting for Ax's next candidate",
+    ("scheduler", "Scheduler", "_report"): "progress lines",
     ("tracking", "Tracker", "find_campaign"): "MLflow: runs, params, tags",
     ("store", "Store", "tracker"): "MLflow: open store",
-    ("loop", None, "git_commit"): "git commit of the code",
-    ("loop", None, "data_tags"): "data file sha256 (tags)",
+    ("lifecycle", None, "git_commit"): "git commit of the code",
+    ("lifecycle", None, "data_tags"): "data file sha256 (tags)",
     ("background", "BackgroundWriter", "drain"): "waiting for background writes",
-    ("executors", None, "device_info"): "device info per trial",
-    ("executors", None, "reset_gpu_peak"): "TensorFlow import (first trial) + device checks",
-    ("executors", None, "run_objective"): "trial: build + fit + evaluate",
+    ("worker", None, "device_info"): "device info per trial",
+    ("worker", None, "reset_gpu_peak"): "TensorFlow import (first trial) + device checks",
+    ("inline", None, "run_objective"): "trial: build + fit + evaluate",
 }
 SPACES = {  # the Table 5 space with the epochs fixed: short and medium trials on 2 cores
     "short": {"num_epochs": 1, "batch_size": 512},
@@ -100,11 +99,14 @@ class Profile:
 
 
 def instrument(profile: Profile) -> None:
-    from sentiment_core.campaign import background, executors, loop, search, store, tracking
+    from sentiment_core.campaign.engine import background, lifecycle, scheduler
+    from sentiment_core.campaign.execution import inline, worker
+    from sentiment_core.campaign.store import paths, search, tracking
     from sentiment_core.evaluation import plots
 
-    modules = {"search": search, "tracking": tracking, "plots": plots, "loop": loop,
-               "executors": executors, "background": background, "store": store}
+    modules = {"search": search, "tracking": tracking, "plots": plots, "lifecycle": lifecycle,
+               "scheduler": scheduler, "inline": inline, "worker": worker,
+               "background": background, "store": paths}
     for (module, cls, attribute), phase in PHASES.items():
         owner = getattr(modules[module], cls) if cls else modules[module]
         profile.wrap(owner, attribute, phase)

@@ -18,6 +18,14 @@ from typing import Any, Literal
 import yaml
 
 from .errors import InputError
+from .run_config import (  # noqa: F401 - part of the schema, re-exported
+    BudgetConfig,
+    EarlyStoppingConfig,
+    ExecutionConfig,
+    OptimizerConfig,
+    check_early_stopping,
+    check_execution,
+)
 from .strict_yaml import build, load_yaml_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -104,51 +112,6 @@ class ObjectiveConfig:
     # A trial's value is the mean over folds x replicates, told to Ax with its standard error.
     folds: int = 1  # K > 1: grouped, stratified K-fold over train + validation (test untouched)
     replicates: int = 1  # R > 1: R seeds (seed, seed + 1, ...) on each fold or the fixed split
-
-
-@dataclass(frozen=True)
-class OptimizerConfig:
-    strategy: Literal["bayesian", "random"] = "bayesian"  # random: Sobol only, the baseline
-    initialization_trials: int = 5  # Sobol trials before BoTorch takes over
-    # Trials running at once in the BoTorch phase (0: as many as there are workers). Each
-    # pending trial makes the next proposal less informed; legacy AxClient capped it at 3.
-    bayesian_concurrency: int = 0
-    # One trial at a time (inline executor, no early stopping across trials): generate the next
-    # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
-    # generation time (1-2 s a trial in the BoTorch phase) at the price of one pending trial in
-    # each proposal. Off by default: TensorFlow's CPU results are then not bit-identical (a
-    # trial trained beside Ax's generation did not reproduce), so `reproduce` would differ.
-    prefetch: bool = False
-
-
-@dataclass(frozen=True)
-class EarlyStoppingConfig:
-    """Early stopping across trials: each epoch's objective value goes to Ax, whose percentile
-    rule stops a trial that is in the bottom `percentile` of the trials at the same epoch.
-    (Not the `early_stopping_patience` training option, which watches one trial's val loss.)"""
-
-    enabled: bool = False
-    percentile: float = 50.0  # stop when below this percentile of the others at the same epoch
-    min_epochs: int = 1  # never stop a trial before it has run more than this many epochs
-    min_curves: int = 3  # trials with finished curves before any trial is stopped
-
-
-@dataclass(frozen=True)
-class ExecutionConfig:
-    """Where trials run; the campaign process stays the only one talking to Ax and MLflow."""
-
-    executor: Literal["inline", "local", "ray"] = "inline"
-    workers: int = 1  # trials at once
-    ray_address: str | None = None  # None: start a local Ray; "auto" or ray://host:10001 joins
-    gpus_per_trial: float = 0.0  # Ray resources per trial (fractions share a GPU)
-    cpus_per_trial: float = 1.0
-    device: Literal["auto", "cpu", "gpu"] = "auto"  # cpu hides GPUs; gpu fails without one
-
-
-@dataclass(frozen=True)
-class BudgetConfig:
-    trials: int = 20
-    max_failure_rate: float = 0.5  # the campaign stops once more trials than this share failed
 
 
 @dataclass(frozen=True)
@@ -344,38 +307,6 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         raise InputError(where, "optimizer.bayesian_concurrency", "must be 0 (no cap) or more")
     check_early_stopping(exp, where)
     check_execution(exp.execution, where)
-
-
-def check_early_stopping(exp: ExperimentConfig, where: str) -> None:
-    es = exp.early_stopping
-    if not 0 < es.percentile < 100:
-        raise InputError(where, "early_stopping.percentile", "must be between 0 and 100")
-    if es.min_epochs < 0 or es.min_curves < 1:
-        raise InputError(where, "early_stopping", "min_epochs must be >= 0, min_curves >= 1")
-    if es.enabled and (exp.objective.folds > 1 or exp.objective.replicates > 1):
-        # per-epoch values carry no standard error; Ax cannot model them beside (mean, sem)
-        raise InputError(where, "early_stopping.enabled",
-                         "needs objective.folds = replicates = 1 (per-epoch values have no "
-                         "standard error to mix with the folds' mean and SEM)")
-
-
-def check_execution(ex: ExecutionConfig, where: str) -> None:
-    if ex.workers < 1:
-        raise InputError(where, "execution.workers", "must be at least 1")
-    if ex.executor == "inline" and ex.workers > 1:
-        raise InputError(where, "execution.workers",
-                         "the inline executor runs one trial at a time; use local or ray")
-    if ex.gpus_per_trial < 0 or ex.cpus_per_trial <= 0:
-        raise InputError(where, "execution", "gpus_per_trial must be >= 0, cpus_per_trial > 0")
-    if ex.executor == "ray" and ex.device == "gpu" and not ex.gpus_per_trial:
-        raise InputError(where, "execution.gpus_per_trial",
-                         "device gpu on Ray needs gpus_per_trial > 0 (Ray assigns the GPUs)")
-    if ex.gpus_per_trial and ex.executor != "ray":
-        raise InputError(where, "execution.gpus_per_trial", "is a Ray resource request; "
-                         "use executor ray (local workers see the machine's GPUs)")
-    if ex.gpus_per_trial > 1 and not float(ex.gpus_per_trial).is_integer():
-        raise InputError(where, "execution.gpus_per_trial",
-                         "above 1 must be a whole number of GPUs (Ray's rule)")
 
 
 def _check_dependents(space: SearchSpace, where: str) -> None:

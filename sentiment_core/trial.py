@@ -106,6 +106,8 @@ def keep_best_epoch(keras, patience: int | None, monitor: str = "val_loss",
 
         def on_epoch_end(self, epoch, logs=None):
             value = current(self.model, logs or {})
+            if logs is not None:  # later callbacks (the progress line, the history) see it
+                logs.setdefault(monitor, sign * value)
             if value < self.best:
                 self.best, self.best_epoch, self.wait = value, epoch + 1, 0
                 self.weights = self.model.get_weights()

@@ -51,7 +51,7 @@ def test_experiment_loads_and_runs_a_one_epoch_trial(path, variant, tmp_path):
                             data.sequence_length, data.class_names)
     assert len(parent.predict(["what a great debate", "worst answer"])) == 2
     from sentiment_core.campaign import stage_experiment
-    from sentiment_core.campaign.stages import stage_params
+    from sentiment_core.campaign.review.stages import stage_params
 
     for number, stage in enumerate(experiment.stages, start=2):
         stage = dataclasses.replace(stage, data=tiny_data(tmp_path, stage.data, 10 * number))

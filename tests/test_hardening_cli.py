@@ -168,7 +168,7 @@ def test_the_parent_run_records_its_data(finished):
 
 
 def test_a_changed_or_missing_data_file_is_one_clear_line(finished, tmp_path):
-    from sentiment_core.campaign.context import campaign_data_store
+    from sentiment_core.campaign.review.context import campaign_data_store
 
     import dataclasses
 

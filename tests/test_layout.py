@@ -10,28 +10,42 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sentiment_core"
 # A part imports only parts of lower layers (and its own modules).
-LAYERS = {"errors": 0, "strict_yaml": 1, "config": 2, "data": 3, "models": 4, "evaluation": 5,
-          "trial": 6, "experiments": 6, "campaign": 7, "cli": 8}
+LAYERS = {"errors": 0, "tags": 0, "strict_yaml": 1, "executor_registry": 1, "run_config": 2,
+          "config": 2.5,
+          "data": 3, "models": 4, "evaluation": 5, "trial": 6, "experiments": 6,
+          "campaign": 7, "cli": 8}
+# Inside campaign/, the same rule between its parts.
+CAMPAIGN_LAYERS = {"store": 0, "execution": 1, "serving": 1, "engine": 2, "review": 3}
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+MAX_LINES = 450
+
+
+def module_name(path: Path) -> list[str]:
+    parts = ["sentiment_core", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return parts[:-1] if parts[-1] == "__init__" else parts
 
 
 def part_of(path: Path) -> str:
-    relative = path.relative_to(PACKAGE)
-    return relative.parts[0].removesuffix(".py") if len(relative.parts) > 1 or \
-        relative.name != "__init__.py" else "package"
+    name = module_name(path)
+    return name[1] if len(name) > 1 else "package"
 
 
-def internal_imports(path: Path) -> list[tuple[str, str]]:
-    """(target part, the import as written) for every relative import of `path`."""
+def internal_imports(path: Path) -> list[tuple[list[str], str]]:
+    """(the imported module as dotted parts, the import as written) for every relative import
+    of `path`."""
     tree = ast.parse(path.read_text())
-    depth = len(path.relative_to(PACKAGE).parts) - 1  # 0: top-level module, 1: in a subpackage
+    package = module_name(path)
+    if path.name != "__init__.py":
+        package = package[:-1]
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
-            if node.level == 1 and depth == 1:  # a sibling inside the same subpackage
-                continue
-            target = (node.module or "").split(".")[0] or node.names[0].name
-            out.append((target, f"{'.' * node.level}{node.module or ''}"))
+            base = package[:len(package) - node.level + 1]
+            written = f"{'.' * node.level}{node.module or ''}"
+            if node.module:
+                out.append((base + node.module.split("."), written))
+            else:
+                out += [(base + [alias.name], written) for alias in node.names]
     return out
 
 
@@ -45,27 +59,52 @@ def third_party(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_point_down_through_package_names(path):
+    me = module_name(path)
     part = part_of(path)
     if part == "package":
         return
     for target, written in internal_imports(path):
-        assert target == part or LAYERS[target] < LAYERS[part], \
-            f"{path.name}: `from {written}` points up or sideways ({part} -> {target})"
-        assert "." not in written.lstrip("."), \
-            f"{path.name}: `from {written}` reaches inside another part; use its package names"
+        other = target[1]
+        if other != part:
+            assert LAYERS[other] < LAYERS[part], \
+                f"{path.name}: `from {written}` points up or sideways ({part} -> {other})"
+            # another part's package names, or a leaf module like `tags`
+            assert len(target) == 2 or (len(target) == 3 and target[2] in dir_names(other)), \
+                f"{path.name}: `from {written}` reaches inside another part; use its names"
+        elif part == "campaign" and len(me) > 2 and len(target) > 2 and me[2] != target[2]:
+            mine, theirs = CAMPAIGN_LAYERS[me[2]], CAMPAIGN_LAYERS[target[2]]
+            assert theirs < mine, \
+                f"{path.name}: `from {written}` points up or sideways inside campaign " \
+                f"({me[2]} -> {target[2]})"
+
+
+def dir_names(part: str) -> set[str]:
+    """What `from ..part import name` may name: the part's exported names."""
+    init = PACKAGE / part / "__init__.py"
+    return set(dir(__import__(f"sentiment_core.{part}", fromlist=["*"]))) if init.exists() \
+        else set()
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_stay_small(path):
+    assert len(path.read_text().splitlines()) <= MAX_LINES, \
+        f"{path.relative_to(PACKAGE)}: split it into parts a reader can name"
 
 
 def test_each_library_has_one_importer():
     importers = {lib: sorted(str(p.relative_to(PACKAGE)) for p in MODULES
                              if lib in third_party(p)) for lib in ("ax", "mlflow", "ray")}
-    assert importers == {"ax": ["campaign/search.py"], "mlflow": ["campaign/tracking.py"],
-                         "ray": ["campaign/ray_executor.py"]}
+    assert importers == {"ax": ["campaign/store/search.py"],
+                         "mlflow": ["campaign/store/tracking.py"],
+                         "ray": ["campaign/execution/ray.py"]}
 
 
-@pytest.mark.parametrize("name", ["worker.py", "executors.py"])
+@pytest.mark.parametrize("name", ["worker.py", "protocol.py", "inline.py", "local.py"])
 def test_what_runs_in_workers_imports_no_writer(name):
     """Only the driver talks to Ax and MLflow; worker processes run trials and return results."""
-    assert not third_party(PACKAGE / "campaign" / name) & {"ax", "mlflow", "ray", "click"}
+    path = PACKAGE / "campaign" / "execution" / name
+    assert not third_party(path) & {"ax", "mlflow", "ray", "click"}
+    assert all(t[2] == "execution" for t, _ in internal_imports(path) if t[1] == "campaign")
 
 
 @pytest.mark.parametrize("part", ["data", "models", "evaluation", "trial.py", "config.py"])
@@ -73,4 +112,4 @@ def test_core_knows_no_optimizer_tracker_or_cli(part):
     paths = [PACKAGE / part] if part.endswith(".py") else sorted((PACKAGE / part).rglob("*.py"))
     for path in paths:
         assert not third_party(path) & {"ax", "mlflow", "click"}, path.name
-        assert all(t not in ("campaign", "cli") for t, _ in internal_imports(path)), path.name
+        assert all(t[1] not in ("campaign", "cli") for t, _ in internal_imports(path)), path.name

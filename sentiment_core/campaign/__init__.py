@@ -1,12 +1,15 @@
-"""Campaigns: the ask -> train -> tell loop and everything around it.
+"""Campaigns: the ask -> train -> tell loop and everything around it, in five parts (each import
+points down this list):
 
-loop (run_campaign: Ax asks, executors train, Ax is told, MLflow records), stages (fine-tuning
-after a campaign, seed 001), results (RESULTS.md from the store), executors (where trials run:
-inline, local processes, ray_executor for Ray tasks; worker is what runs in a worker process),
-reproduce (retrain a trial from MLflow alone), store (where state lives), lock (one driver
-per campaign name), records (Ax and MLflow agree after any fault), the two adapters search
-(the only Ax importer) and tracking (the only MLflow importer), ui (the MLflow UI over REST, no
-MLflow import), context (a finished campaign opened for evaluation) and html_report.
+- store/: where state lives (`paths.Store`), the per-name `lock`, and the two adapters, `search`
+  (the only Ax importer) and `tracking` (the only MLflow importer);
+- execution/: where trials run: executors by name (inline, local, ray; `registry`), the worker
+  path they share, and what they exchange with the campaign (`protocol`);
+- serving/: the MLflow tracking server and UI (`server`, `ui`);
+- engine/: what runs a campaign: `lifecycle`, `scheduler`, `recorder` beside `reconcile`, the
+  campaign `record`, `scoring` (the test split, scored once);
+- review/: what reads a finished campaign: `context`, the HTML report, `results`, `reproduce`,
+  `stages`.
 
 Names load on first use, so `sentiment-hpo --help` does not pay for Ax, MLflow or TensorFlow.
 """
@@ -14,24 +17,28 @@ Names load on first use, so `sentiment-hpo --help` does not pay for Ax, MLflow o
 from importlib import import_module
 
 _EXPORTS = {
-    "run_campaign": "loop", "CampaignStopped": "loop", "CampaignSummary": "loop",
-    "with_strategy": "loop", "git_commit": "loop", "TrackingLost": "loop",
-    "CampaignBusy": "lock", "campaign_lock": "lock",
-    "check_agreement": "records", "reconcile": "records",
-    "Executor": "executors", "InlineExecutor": "executors", "LocalExecutor": "executors",
-    "make_executor": "executors", "with_execution": "loop", "start_tracking_server": "tracking",
-    "tracking_server_command": "tracking",
-    "reproduce_trial": "reproduce", "Reproduction": "reproduce",
-    "Store": "store", "Search": "search", "Tracker": "tracking",
-    "start_server": "ui", "server_command": "ui", "MlflowRest": "ui", "is_server": "ui",
-    "backend_uri": "ui", "campaign_page": "ui", "all_campaigns_model_training": "ui",
-    "overview_url": "ui",
-    "CampaignContext": "context", "open_campaign": "context", "resolve_model": "context",
-    "election": "context", "log_election": "context",
-    "write_report": "html_report", "log_baselines": "loop",
-    "run_stages": "stages", "benchmark": "stages", "format_benchmark": "stages",
-    "StageResult": "stages", "stage_experiment": "stages", "stage_data": "stages",
-    "write_results": "results", "results_table": "results",
+    "Store": "store.paths", "Search": "store.search", "Tracker": "store.tracking",
+    "CampaignBusy": "store.lock", "campaign_lock": "store.lock",
+    "Executor": "execution.protocol", "InlineExecutor": "execution.inline",
+    "LocalExecutor": "execution.local", "make_executor": "execution.registry",
+    "server_command": "serving.server", "start_server": "serving.server",
+    "backend_uri": "serving.server", "is_server": "serving.server",
+    "MlflowRest": "serving.ui", "campaign_page": "serving.ui",
+    "all_campaigns_model_training": "serving.ui", "overview_url": "serving.ui",
+    "run_campaign": "engine.lifecycle", "CampaignSummary": "engine.lifecycle",
+    "TrackingLost": "engine.lifecycle", "CampaignStopped": "engine.scheduler",
+    "with_strategy": "engine.provenance", "with_execution": "engine.provenance",
+    "git_commit": "engine.provenance", "best_trial": "engine.record",
+    "check_agreement": "engine.reconcile", "reconcile": "engine.reconcile",
+    "log_baselines": "engine.scoring",
+    "CampaignContext": "review.context", "open_campaign": "review.context",
+    "resolve_model": "review.context", "election": "review.context",
+    "log_election": "review.context", "write_report": "review.html_report",
+    "reproduce_trial": "review.reproduce", "Reproduction": "review.reproduce",
+    "run_stages": "review.stages", "benchmark": "review.stages",
+    "format_benchmark": "review.stages", "StageResult": "review.stages",
+    "stage_experiment": "review.stages", "stage_data": "review.stages",
+    "write_results": "review.results", "results_table": "review.results",
 }
 __all__ = sorted(_EXPORTS)
 

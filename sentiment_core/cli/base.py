@@ -23,6 +23,7 @@ import click  # noqa: E402
 
 from ..campaign import Store  # noqa: E402 - light: names load on first use
 from ..errors import InputError  # noqa: E402
+from ..executor_registry import EXECUTORS  # noqa: E402
 from . import console  # noqa: E402
 
 VERBOSE_ENV = "SENTIMENT_HPO_VERBOSE"
@@ -122,9 +123,21 @@ def cli(ctx: click.Context, data_dir: Path, store: Path, tracking_uri: str | Non
 pass_store = click.make_pass_decorator(Store)
 
 
+class RegisteredExecutor(click.Choice):
+    """The executors' names as registered when the option is read (`executor_registry`)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):
+        return tuple(EXECUTORS)
+
+    @choices.setter
+    def choices(self, _value) -> None:
+        pass
+
+
 def campaign_or_fail(store: Store, name: str):
     tracker = store.tracker()
-    parent = tracker.find_campaign(name)
-    if parent is None:
-        raise InputError(str(store.path), "NAME", f"no campaign named {name!r}")
-    return tracker, parent
+    return tracker, tracker.require_campaign(name)

@@ -12,7 +12,17 @@ import click
 
 from ..campaign import Store
 from ..errors import InputError
-from .base import campaign_or_fail, cli, pass_store, say, terminate_on_sigterm, verbose
+from ..executor_registry import EXECUTORS
+from ..tags import CampaignTags
+from .base import (
+    RegisteredExecutor,
+    campaign_or_fail,
+    cli,
+    pass_store,
+    say,
+    terminate_on_sigterm,
+    verbose,
+)
 
 # ---- campaigns -------------------------------------------------------------------------------
 
@@ -39,9 +49,10 @@ def campaign() -> None:
                    "(another dataset: shown, never counted as best).")
 @click.option("--strategy", type=click.Choice(["bayesian", "random"]), default=None,
               help="bayesian: Sobol then BoTorch; random: Sobol only [default: the YAML's].")
-@click.option("--executor", type=click.Choice(["inline", "local", "ray"]), default=None,
-              help="Where trials run: inline (this process), local (worker processes), ray "
-                   "(Ray tasks) [default: the YAML's execution.executor, else inline].")
+@click.option("--executor", type=RegisteredExecutor(), default=None,
+              help="Where trials run: " + "; ".join(f"{n} ({e.help})" for n, e in
+                                                    EXECUTORS.items())
+                   + " [default: the YAML's execution.executor, else inline].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Trials at once (alone with N > 1: the local executor).")
 @click.option("--ray-address", default=None,
@@ -188,12 +199,15 @@ def campaign_status(store: Store, name: str) -> None:
 def _table_text(tracker, parent, fmt: str) -> str:
     import yaml
 
+    from ..campaign import best_trial
     from ..evaluation import format_table, table5
 
     space = yaml.safe_load(tracker.read_text(parent.info.run_id, "search_space.yaml"))
-    tags = parent.data.tags
-    return format_table(table5(tracker.trial_rows(parent.info.run_id), list(space["parameters"]),
-                               tags["objective"], tags["direction"]), fmt)
+    tags = CampaignTags.of(parent.data.tags)
+    rows = tracker.trial_rows(parent.info.run_id)
+    best = best_trial(rows, tags.objective, tags.direction)
+    return format_table(table5(rows, list(space["parameters"]), tags.objective,
+                               best["run_id"] if best else None), fmt)
 
 
 @cli.command()
@@ -327,13 +341,14 @@ def server(store: Store, host: str, port: int, backend_store_uri: str | None, wo
 
     Campaigns on this or other machines then log through it:
     sentiment-hpo --tracking-uri http://HOST:PORT campaign run ..."""
-    from ..campaign import MlflowRest, start_tracking_server
+    from ..campaign import MlflowRest, start_server
 
     backend = backend_store_uri
     if backend is None and store.tracking_uri and not store.tracking_uri.startswith("http"):
         backend = store.tracking_uri  # --tracking-uri naming a database
     signal.signal(signal.SIGTERM, _interrupt)
-    process = start_tracking_server(store.path, host, port, backend, workers, allowed_hosts)
+    process = start_server(store.path, host, port, backend, serve_artifacts=True,
+                           workers=workers, allowed_hosts=allowed_hosts)
     say(f"starting the MLflow tracking server on {backend or store.path / 'mlflow.db'}, "
         f"artifacts in {store.path / 'artifacts'} ...")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -31,23 +31,10 @@ def seed_rows() -> list[tuple[str, dict[str, Any], float]]:
             for row in SEED_TABLE5]
 
 
-def best_row(rows: list[dict[str, Any]], metric: str, direction: str) -> dict[str, Any] | None:
-    """The best finished trial of this campaign (paper rows, reproductions, trials that early
-    stopping ended before their last epoch and values recovered without a model never count)."""
-    scored = [r for r in rows if r["tags"].get("source") == "campaign"
-              and r["status"] == "FINISHED" and metric in r["metrics"]
-              and r["tags"].get("ax_status") != "EARLY_STOPPED"
-              and not r["tags"].get("recovered_from_ax")]  # no model: see campaign.records
-    if not scored:
-        return None
-    # ties go to the trial that finished first: the one a campaign logged the model of
-    sign = -1 if direction == "maximize" else 1
-    return min(scored, key=lambda r: (sign * r["metrics"][metric], r["end_ms"] or 0))
-
-
 def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
-           direction: str) -> pd.DataFrame:
-    best = best_row(rows, metric, direction)
+           best_run_id: str | None = None) -> pd.DataFrame:
+    """One row per campaign trial (and attached paper row); `best_run_id` (the campaign's
+    rule chooses it) is marked."""
     records = []
     for r in rows:
         source = r["tags"].get("source", "campaign")
@@ -55,7 +42,7 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
             continue
         wall = (r["end_ms"] - r["start_ms"]) / 1000 if r["end_ms"] and r["start_ms"] else None
         record = {
-            "best": "*" if best is not None and r["run_id"] == best["run_id"] else "",
+            "best": "*" if r["run_id"] == best_run_id else "",
             metric: r["metrics"].get(metric),
             # spread over folds / seeds of a noise-aware objective (absent: one run per trial)
             "± sd": r["metrics"].get(f"{metric}_sd"),

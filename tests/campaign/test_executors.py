@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sentiment_core.campaign import Search, Store, run_campaign, with_execution
-from sentiment_core.campaign.executors import LocalExecutor
-from sentiment_core.campaign.worker import Event, TrialOutcome, TrialSpec
+from sentiment_core.campaign.execution.local import LocalExecutor
+from sentiment_core.campaign.execution.protocol import Event, TrialOutcome, TrialSpec
 from sentiment_core.data import cache_path
 from sentiment_core.errors import InputError
 from sentiment_core.experiments import load_experiment
@@ -116,6 +116,38 @@ class ScriptedExecutor:
 
     def close(self) -> None:
         pass
+
+    def tags(self) -> dict:
+        return {"scripted_capacity": self.capacity}
+
+
+def test_a_new_executor_is_one_class_and_one_registry_entry(write_experiment, tmp_path,
+                                                            monkeypatch):
+    """Registered in one place, the YAML accepts it, the CLI offers it and a campaign runs on
+    it with no executor passed in."""
+    from sentiment_core.cli import cli
+    from sentiment_core.executor_registry import EXECUTORS, ExecutorEntry
+
+    class Toy(ScriptedExecutor):
+        name = "toy"
+        built: list = []
+
+        @classmethod
+        def from_config(cls, execution):
+            cls.built.append(cls(capacity=execution.workers))
+            return cls.built[-1]
+
+    monkeypatch.setitem(EXECUTORS, "toy", ExecutorEntry("toy", Toy, "scripted, for tests"))
+    option = next(p for p in cli.commands["campaign"].commands["run"].params
+                  if p.name == "executor")
+    assert "toy" in option.type.choices
+    experiment = load_experiment(write_experiment(execution={"executor": "toy", "workers": 2}))
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, "toy-run", 3, store, progress=lambda m: None)
+    assert summary.completed == 3 and len(Toy.built) == 1
+    assert ("finish", 0) in Toy.built[0].log
+    tags = store.tracker().client.get_run(summary.parent_run_id).data.tags
+    assert (tags["executor"], tags["workers"], tags["scripted_capacity"]) == ("toy", "2", "2")
 
 
 def test_results_are_told_as_they_arrive_not_in_lockstep(tiny_experiment, tmp_path):
@@ -245,7 +277,7 @@ def test_local_workers_load_the_arrays_once_and_train_in_their_own_process(
 
 
 def test_local_worker_gives_the_inline_result(tiny_experiment, tiny_data, tmp_path):
-    from sentiment_core.campaign.worker import rebuild_model
+    from sentiment_core.campaign.execution.worker import rebuild_model
     from sentiment_core.trial import run_objective
 
     params = tiny_experiment.space.defaults()
@@ -267,7 +299,7 @@ def test_local_worker_gives_the_inline_result(tiny_experiment, tiny_data, tmp_pa
 
 def test_ray_runs_two_trials_at_once_from_the_object_store(tiny_experiment, tiny_data):
     ray = pytest.importorskip("ray")
-    from sentiment_core.campaign.ray_executor import RayExecutor
+    from sentiment_core.campaign.execution.ray import RayExecutor
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
              object_store_memory=100 * 2**20)
@@ -324,7 +356,7 @@ def test_workers_honour_keras_backend(tiny_experiment, tiny_data, tmp_path, monk
     """A worker trains under the backend KERAS_BACKEND names (torch here, on CPU) and sends
     weights the campaign process (TensorFlow) can load."""
     pytest.importorskip("torch")
-    from sentiment_core.campaign.worker import rebuild_model
+    from sentiment_core.campaign.execution.worker import rebuild_model
 
     monkeypatch.setenv("KERAS_BACKEND", "torch")  # inherited by the spawned worker only
     executor = LocalExecutor(workers=1, device="cpu")

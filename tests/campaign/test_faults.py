@@ -138,7 +138,7 @@ def test_a_run_ax_completed_without_its_value_in_mlflow_gets_it_and_is_never_bes
     assert run.info.status == "FINISHED" and run.data.metrics["val_roc_auc"] == 0.999
     assert run.data.tags["recovered_from_ax"]
     assert check_agreement(search, tracker, parent_id, "val_roc_auc") == []
-    from sentiment_core.evaluation import best_row
+    from sentiment_core.campaign import best_trial as best_row
 
     assert best_row(tracker.trial_rows(parent_id), "val_roc_auc", "maximize")["run_id"] != run_id
 
@@ -226,7 +226,7 @@ def test_a_campaign_another_process_runs_is_refused_in_one_line(write_experiment
 
 def test_a_killed_holder_leaves_no_stuck_lock(tmp_path):
     code = ("import sys, time; from pathlib import Path; "
-            "from sentiment_core.campaign.lock import campaign_lock\n"
+            "from sentiment_core.campaign.store.lock import campaign_lock\n"
             "with campaign_lock(Path(sys.argv[1]), 'k'):\n"
             "    print('held', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT,

@@ -184,7 +184,7 @@ def test_the_next_candidate_is_generated_while_a_trial_trains(
 def test_a_failed_background_write_surfaces_in_the_campaign_thread():
     import errno
 
-    from sentiment_core.campaign.background import BackgroundWriter
+    from sentiment_core.campaign.engine.background import BackgroundWriter
 
     def full_disk():
         raise OSError(errno.ENOSPC, "No space left on device")

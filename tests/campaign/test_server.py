@@ -77,13 +77,14 @@ def test_server_answers_health_and_keeps_runs_and_artifacts_in_the_store(server,
 
 
 def test_server_listens_on_localhost_unless_told(tmp_path):
-    from sentiment_core.campaign import tracking_server_command as server_command
+    from sentiment_core.campaign import server_command
 
-    command = server_command(tmp_path, "127.0.0.1", 5005)
+    command = server_command(tmp_path, "127.0.0.1", 5005, serve_artifacts=True)
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert "--serve-artifacts" in command
     assert command[command.index("--backend-store-uri") + 1].startswith("sqlite:///")
-    pg = server_command(tmp_path, "0.0.0.0", 5005, "postgresql://u@db/mlflow")
+    pg = server_command(tmp_path, "0.0.0.0", 5005, "postgresql://u@db/mlflow",
+                        serve_artifacts=True)
     assert pg[pg.index("--backend-store-uri") + 1] == "postgresql://u@db/mlflow"
 
 

@@ -1,6 +1,6 @@
 """Ax and MLflow tell the same story of every trial, whatever ended the last process.
 
-The loop writes a finished trial in this order (see TrialLoop._finish):
+The recorder writes a finished trial in this order (see recorder.Recorder.finish):
   1. MLflow: metrics, figures and, for a new best, the model; the run stays RUNNING
   2. Ax: the trial is told COMPLETED (FAILED, EARLY_STOPPED) and saved
   3. MLflow: the run ends FINISHED (FAILED); then the parent's best and tables
@@ -23,9 +23,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..evaluation import best_row
-from .search import Search
-from .tracking import Tracker
+from ... import tags as T
+from ..store.search import Search
+from ..store.tracking import Tracker
+from .record import best_trial
 
 INTERRUPTED = "interrupted: the campaign process ended while this trial ran"
 RECOVERED = ("the process ended after Ax had this result and before MLflow did: the value is "
@@ -43,8 +44,9 @@ def _ours(search: Search) -> list[dict[str, Any]]:
 def _runs_by_trial(tracker: Tracker, parent_id: str) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = {}
     for row in tracker.trial_rows(parent_id):
-        if row["tags"].get("source") == "campaign" and "ax_trial_index" in row["tags"]:
-            out.setdefault(int(row["tags"]["ax_trial_index"]), []).append(row)
+        tags = T.trial_tags(row)
+        if tags.campaign_trial:
+            out.setdefault(tags.trial_index, []).append(row)
     return out
 
 
@@ -68,25 +70,25 @@ def reconcile(search: Search, tracker: Tracker, parent_id: str, metric: str,
                 if metric not in run["metrics"]:
                     values = search.values(metric) if values is None else values
                     tracker.log_metrics(run_id, {metric: values[index]})
-                    tracker.set_tags(run_id, {"recovered_from_ax": RECOVERED})
+                    tracker.set_tags(run_id, {T.RECOVERED_FROM_AX: RECOVERED})
                 tracker.end_run(run_id, "FINISHED")
                 progress(f"trial {index}: Ax had its result, its MLflow run {run_id} is "
                          "finished now")
             elif status == "EARLY_STOPPED":
-                tracker.set_tags(run_id, {"early_stopped": "ax", "ax_status": "EARLY_STOPPED"})
+                tracker.set_tags(run_id, {T.EARLY_STOPPED: "ax", T.AX_STATUS: "EARLY_STOPPED"})
                 tracker.end_run(run_id, "FINISHED")
             elif status == "FAILED":
-                if "error" not in run["tags"]:
-                    tracker.set_tags(run_id, {"error": INTERRUPTED})
+                if T.ERROR not in run["tags"]:
+                    tracker.set_tags(run_id, {T.ERROR: INTERRUPTED})
                 tracker.end_run(run_id, "FAILED")
             else:
-                tracker.set_tags(run_id, {"error": INTERRUPTED})
+                tracker.set_tags(run_id, {T.ERROR: INTERRUPTED})
                 tracker.end_run(run_id, "KILLED")
                 progress(f"run {run_id} marked KILLED")
     for index, rows in runs.items():  # a run Ax never heard of (cannot happen in this order)
         for run in rows:
             if index not in known and run["status"] == "RUNNING":
-                tracker.set_tags(run["run_id"], {"error": INTERRUPTED})
+                tracker.set_tags(run["run_id"], {T.ERROR: INTERRUPTED})
                 tracker.end_run(run["run_id"], "KILLED")
                 progress(f"run {run['run_id']} marked KILLED")
 
@@ -94,13 +96,13 @@ def reconcile(search: Search, tracker: Tracker, parent_id: str, metric: str,
 def tag_best(tracker: Tracker, parent_id: str, metric: str, direction: str) -> dict | None:
     """The parent's best_* tags name the best finished trial (whose model was logged before
     its run finished); set again where a process ended before it could."""
-    best = best_row(tracker.trial_rows(parent_id), metric, direction)
+    best = best_trial(tracker.trial_rows(parent_id), metric, direction)
     if best is None:
         return None
     tags = tracker.client.get_run(parent_id).data.tags
-    if tags.get("best_run_id") != best["run_id"]:
-        tracker.set_tags(parent_id, {"best_run_id": best["run_id"],
-                                     "best_trial_index": best["tags"]["ax_trial_index"],
+    if tags.get(T.BEST_RUN_ID) != best["run_id"]:
+        tracker.set_tags(parent_id, {T.BEST_RUN_ID: best["run_id"],
+                                     T.BEST_TRIAL_INDEX: best["tags"][T.AX_TRIAL_INDEX],
                                      f"best_{metric}": best["metrics"][metric]})
     return best
 
@@ -133,7 +135,7 @@ def check_agreement(search: Search, tracker: Tracker, parent_id: str,
         run = rows[0]
         if run["status"] != MLFLOW_STATUS[status]:
             problems.append(f"trial {index}: {status} in Ax, {run['status']} in MLflow")
-        elif status == "EARLY_STOPPED" and run["tags"].get("early_stopped") != "ax":
+        elif status == "EARLY_STOPPED" and run["tags"].get(T.EARLY_STOPPED) != "ax":
             problems.append(f"trial {index}: EARLY_STOPPED in Ax, not tagged in MLflow")
         elif status == "COMPLETED":
             ours, theirs = values.get(index), run["metrics"].get(metric)

@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..evaluation import error_analysis, plots, predictions, table5
+from ... import tags as T
+from ...errors import InputError
+from ...evaluation import error_analysis, plots, predictions, table5
 from .context import (
     CampaignContext,
     campaign_frame,
@@ -40,10 +41,10 @@ def write_report(ctx: CampaignContext, out_root: Path,
 
     progress("report: evaluating the best model on validation and test")
     evals = evaluations(ctx)
-    log_test_once(ctx, evals)
+    log_test_once(ctx)
     progress("report: baselines (majority, TextBlob, VADER, TF-IDF + logistic regression)")
     comparison = comparison_table(ctx, evals)
-    opt_key = next((k for k in evals if "optimal" in k and k.startswith("val")), "val @ 0.5")
+    opt_key = next((k for k in evals if "chosen" in k and k.startswith("val")), "val @ 0.5")
     threshold = evals[opt_key]["threshold"]
     errors = error_analysis(ctx.texts()["val"], ctx.proba("val"), names, threshold)
 
@@ -107,7 +108,7 @@ def write_report(ctx: CampaignContext, out_root: Path,
 def _page(ctx, evals, comparison, errors, election_html, how, frame, pngs) -> str:
     exp, metric, best = ctx.experiment, ctx.metric, ctx.best
     completed = int((frame["status"] == "FINISHED").sum())
-    failed = sum(r["status"] == "FAILED" and r["tags"].get("source") == "campaign"
+    failed = sum(r["status"] == "FAILED" and r["tags"].get(T.SOURCE) == T.FROM_CAMPAIGN
                  for r in ctx.rows)
     overhead = _overhead(ctx.rows)
     space = exp.space
@@ -205,14 +206,14 @@ def _overhead(rows: list[dict[str, Any]]) -> str:
     total = inside = 0.0
     for r in rows:
         m = r["metrics"]
-        if r["tags"].get("source") == "campaign" and r["end_ms"] and "time_fit_s" in m:
+        if r["tags"].get(T.SOURCE) == T.FROM_CAMPAIGN and r["end_ms"] and "time_fit_s" in m:
             total += (r["end_ms"] - r["start_ms"]) / 1000
             inside += m["time_fit_s"] + m.get("time_evaluate_s", 0.0)
     return f"{(total - inside) / total:.1%} of trial time" if total else "n/a"
 
 
 def _reproduction_html(ctx: CampaignContext) -> str:
-    runs = [r for r in ctx.rows if r["tags"].get("source") == "reproduce"]
+    runs = [r for r in ctx.rows if r["tags"].get(T.SOURCE) == T.FROM_REPRODUCE]
     if not runs:
         return (f"<p>Not reproduced yet: <code>sentiment-hpo reproduce {html.escape(ctx.name)}"
                 f" --seeds 3</code>.</p>")
@@ -224,6 +225,7 @@ def _reproduction_html(ctx: CampaignContext) -> str:
                 "identical": r["tags"].get("identical", ""),
                 "other seeds mean": r["metrics"].get(f"seeds_mean_{metric}"),
                 "other seeds std": r["metrics"].get(f"seeds_std_{metric}"),
+                "test scored": r["tags"].get(T.TEST_SCORED, ""),  # why: winner / explicit
                 "test_accuracy": r["metrics"].get("test_accuracy"),
                 "test_macro_f1": r["metrics"].get("test_macro_f1")} for r in runs]
     return _table_html(pd.DataFrame(records), digits=6)

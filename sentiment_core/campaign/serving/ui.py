@@ -25,60 +25,20 @@ What MLflow 3.17's UI offers for this, read from its JS bundle (mlflow/server/js
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-MODEL_TRAINING = "custom_model_development"
-VIEW_TAG_PREFIX = "mlflow.sharedViewState."
+from ... import tags as T
+
+EXPERIMENT_KIND_TAG = T.EXPERIMENT_KIND
+MODEL_TRAINING = T.MODEL_TRAINING
+VIEW_TAG_PREFIX = T.SHARED_VIEW_PREFIX
 WORKFLOW = "workflowType=machine_learning"
-
-
-def is_server(tracking_uri: str | None) -> bool:
-    return bool(tracking_uri) and tracking_uri.startswith(("http://", "https://"))
-
-
-def backend_uri(store: Path, tracking_uri: str | None = None) -> str:
-    """What a local UI serves: the tracking database given, else the store's sqlite."""
-    if tracking_uri and not is_server(tracking_uri):
-        return tracking_uri
-    return f"sqlite:///{(store / 'mlflow.db').resolve()}"
-
-
-def server_command(store: Path, host: str, port: int,
-                   tracking_uri: str | None = None) -> list[str]:
-    # Lean mode: one worker and no job runner (the default starts 15 processes, 2.6 GB).
-    return [sys.executable, "-m", "mlflow", "server",
-            "--backend-store-uri", backend_uri(store, tracking_uri),
-            "--host", host, "--port", str(port), "--workers", "1"]
-
-
-def server_environment() -> dict[str, str]:
-    return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-
-
-def start_server(store: Path, host: str, port: int, tracking_uri: str | None = None,
-                 log: Path | None = None) -> subprocess.Popen:
-    """A local MLflow server on the store (never on an http tracking URI: that one is served
-    already). Its output (an access-log line per request) goes to `log` when given."""
-    if is_server(tracking_uri):
-        raise ValueError("an http(s) tracking URI is a server already: open it, do not serve it")
-    if log is None:
-        return subprocess.Popen(server_command(store, host, port, tracking_uri),
-                                env=server_environment())
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        return subprocess.Popen(server_command(store, host, port, tracking_uri),
-                                env=server_environment(), stdout=out, stderr=subprocess.STDOUT)
 
 
 class MlflowServerError(RuntimeError):
@@ -209,14 +169,15 @@ def campaign_page(api: MlflowRest, name: str, public_base: str) -> CampaignPage 
     parent = found[0]
     experiment_id, run_id = parent["info"]["experiment_id"], parent["info"]["run_id"]
     tags = tags_of(parent)
-    metric, direction = tags.get("objective", ""), tags.get("direction", "maximize")
+    typed = T.CampaignTags.of(tags)
+    metric, direction = typed.objective, typed.direction
     trials = api.search_runs([experiment_id], f"tags.mlflow.parentRunId = '{run_id}' and "
                                               "tags.source = 'campaign'")
-    if tags.get("parameters"):
-        parameters = tags["parameters"].split(",")
+    if typed.parameters:
+        parameters = typed.parameters
     else:  # campaigns recorded before the tag: the trials' parameters, sorted
         parameters = sorted({p["key"] for r in trials for p in r["data"].get("params", [])})
-    units = int(tags.get("objective_folds", 1)) * int(tags.get("objective_replicates", 1))
+    units = typed.units
     model_training_mode(api, experiment_id)
     view = view_id(name)
     api.set_experiment_tag(experiment_id, VIEW_TAG_PREFIX + view,

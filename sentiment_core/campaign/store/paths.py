@@ -29,7 +29,16 @@ class Store:
     def cache_dir(self) -> Path:
         return self.path / "cache"
 
+    @property
+    def sqlite_uri(self) -> str:
+        return sqlite_uri(self.path)
+
     def tracker(self):
         from .tracking import Tracker  # imports MLflow: only commands that track pay for it
 
         return Tracker.open(self.path, self.tracking_uri)
+
+
+def sqlite_uri(store: Path) -> str:
+    """The embedded MLflow database of a store folder (the one builder of this URI)."""
+    return f"sqlite:///{(store / 'mlflow.db').resolve()}"

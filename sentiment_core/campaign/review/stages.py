@@ -31,14 +31,16 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ..config import ExperimentConfig, StageConfig, to_dict
-from ..data import PreparedData, prepare
-from ..errors import InputError
-from ..evaluation import TextClassifier, evaluation, flat_metrics
-from ..trial import run_objective
-from .loop import git_commit, log_baselines, validation_details
-from .store import Store
-from .tracking import Tracker
+from ...config import ExperimentConfig, StageConfig, to_dict
+from ...data import PreparedData, prepare
+from ...errors import InputError
+from ... import tags as T
+from ...evaluation import TextClassifier
+from ...trial import run_objective
+from ..engine.provenance import git_commit
+from ..engine.scoring import STAGE, log_baselines, score_on_test, validation_details
+from ..store.paths import Store
+from ..store.tracking import Tracker
 
 BENCHMARK = ("accuracy", "precision", "recall", "f1")  # per class, then macro F1
 
@@ -123,9 +125,9 @@ def latest_stage_runs(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The current finished run of each stage (superseded ones left out), by stage name."""
     out = {}
     for row in sorted(rows, key=lambda r: r["start_ms"] or 0):
-        if row["tags"].get("source") == "stage" and row["status"] == "FINISHED" and \
-                row["tags"].get("superseded") != "true":
-            out[row["tags"]["stage"]] = row
+        if row["tags"].get(T.SOURCE) == T.FROM_STAGE and row["status"] == "FINISHED" and \
+                row["tags"].get(T.SUPERSEDED) != "true":
+            out[row["tags"][T.STAGE]] = row
     return out
 
 
@@ -146,10 +148,10 @@ def fine_tune_stage(tracker: Tracker, experiment: ExperimentConfig, stage: Stage
     parent_tags = tracker.client.get_run(source_run).data.tags
     commit = git_commit()
     run_id = tracker.start_trial(campaign_id, f"stage-{stage.name}", params, {
-        "campaign": campaign, "kind": "stage", "source": "stage", "stage": stage.name,
-        "stage_index": number, "parent_model_run_id": source_run,
+        T.CAMPAIGN: campaign, T.KIND: "stage", T.SOURCE: T.FROM_STAGE, T.STAGE: stage.name,
+        T.STAGE_INDEX: number, T.PARENT_MODEL_RUN_ID: source_run,
         "stage_config": stage_digest(stage),
-        "parent_model_uri": parent_tags.get("model_uri", ""),
+        "parent_model_uri": parent_tags.get(T.MODEL_URI, ""),
         "freeze": ",".join(stage.freeze), "data": exp.data.describe(),
         "data_fingerprint": data.fingerprint, "seed": experiment.seed, "git_commit": commit})
     tracker.log_files(run_id, texts={"config.yaml": yaml.safe_dump({
@@ -161,7 +163,7 @@ def fine_tune_stage(tracker: Tracker, experiment: ExperimentConfig, stage: Stage
              f"learning rate {params['learning_rate']:.3g}")
 
     def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
-        tracker.log_epoch(run_id, epoch, logs)
+        tracker.log_metrics(run_id, logs, step=epoch)
         progress(f"  stage {stage.name} epoch {epoch}/{epochs}  loss {logs.get('loss', 0):.4f}"
                  f"  val_loss {logs.get('val_loss', 0):.4f}")
 
@@ -181,14 +183,13 @@ def fine_tune_stage(tracker: Tracker, experiment: ExperimentConfig, stage: Stage
             raise
     classifier = TextClassifier(result.model, parent.vocabulary, parent.cleaning,
                                 parent.sequence_length, parent.class_names)
-    test = flat_metrics(evaluation(data.y_test, classifier.predict_ids(data.x_test),
-                                   data.class_names), "test_")
     frozen = [layer.name for layer in result.model.layers if not layer.trainable]
     tracker.log_metrics(run_id, {**validation_details(result.val_true, result.val_proba,
                                                       data.class_names),
-                                 **result.mean, **test, "train_rows": len(data.y_train),
+                                 **result.mean, "train_rows": len(data.y_train),
                                  "test_rows": len(data.y_test)})
-    tracker.set_tags(run_id, {"frozen_layers": ",".join(frozen), "test_evaluated": "stage"})
+    tracker.set_tags(run_id, {"frozen_layers": ",".join(frozen)})
+    test = score_on_test(tracker, run_id, classifier, data, STAGE)
     tracker.log_classifier(run_id, classifier)
     line = log_baselines(tracker, run_id, exp, data, store)
     if line:
@@ -248,9 +249,7 @@ def benchmark(store: Store, campaign: str) -> pd.DataFrame:
     """One row per stage (the base campaign's winner first): its data, test rows, accuracy,
     precision / recall / F1 per class and macro F1 on the stage's own test split."""
     tracker = store.tracker()
-    run = tracker.find_campaign(campaign)
-    if run is None:
-        raise InputError(str(store.path), "NAME", f"no campaign named {campaign!r}")
+    run = tracker.require_campaign(campaign)
     rows = tracker.trial_rows(run.info.run_id)
     records = []
     best = run.data.tags.get("best_run_id")

@@ -3,7 +3,7 @@
     tracker = Tracker.open(store=Path("mlruns"))              # sqlite in mlruns/mlflow.db
     parent = tracker.start_campaign("gop_debate_lstm", "c1", tags, params, texts)
     run = tracker.start_trial(parent, "trial-3", params, tags)
-    tracker.log_epoch(run, 1, {"loss": 0.4}); tracker.log_metrics(run, {"val_macro_f1": 0.7})
+    tracker.log_metrics(run, {"loss": 0.4}, step=1)
     tracker.log_files(run, texts={...}, figures={...}); tracker.end_run(run, "FINISHED")
 
 One MLflow experiment per experiment YAML, one parent run per campaign, one nested child run per
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,17 +26,15 @@ import mlflow  # noqa: E402
 from mlflow.entities import Metric, Param, RunTag  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from .ui import EXPERIMENT_KIND_TAG, MODEL_TRAINING  # noqa: E402
+from ... import tags as T  # noqa: E402
+from ...errors import InputError  # noqa: E402
+from .paths import sqlite_uri  # noqa: E402
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sentiment_core/, bundled with each model
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # sentiment_core/, bundled with each model
 for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)  # table creation logs at INFO
 # log_model warns that a Python object is pickled: we pickle only our own small wrapper.
 logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
-
-
-def store_uri(store: Path) -> str:
-    return f"sqlite:///{(store / 'mlflow.db').resolve()}"
 
 
 @dataclass
@@ -52,7 +48,7 @@ class Tracker:
     def open(cls, store: Path, tracking_uri: str | None = None) -> "Tracker":
         """`tracking_uri` (a server, or MLFLOW_TRACKING_URI) replaces the embedded sqlite store."""
         store.mkdir(parents=True, exist_ok=True)
-        uri = tracking_uri or store_uri(store)
+        uri = tracking_uri or sqlite_uri(store)
         previous = os.environ.get("MLFLOW_TRACKING_URI")
         mlflow.set_tracking_uri(uri)  # for log_model and models:/ URIs
         # ...which also exports it to the environment, where our own --tracking-uri option
@@ -74,19 +70,26 @@ class Tracker:
             location = (self.artifact_root / name).as_uri()
         # the MLflow UI opens it in "Model training" mode (runs, metrics, params), not GenAI
         return self.client.create_experiment(name, artifact_location=location,
-                                             tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING})
+                                             tags={T.EXPERIMENT_KIND: T.MODEL_TRAINING})
 
     def find_campaign(self, name: str):
         """The campaign's parent run, searched across all experiments; None if there is none."""
         ids = [e.experiment_id for e in self.client.search_experiments()]
         runs = self.client.search_runs(
-            ids, filter_string=f"tags.kind = 'campaign' and tags.campaign = '{_quote(name)}'",
-            max_results=1) if ids else []
+            ids, filter_string=f"tags.{T.KIND} = 'campaign' and tags.{T.CAMPAIGN} = "
+                               f"'{_quote(name)}'", max_results=1) if ids else []
         return runs[0] if runs else None
+
+    def require_campaign(self, name: str):
+        """The campaign's parent run, or the one input error every command gives."""
+        run = self.find_campaign(name)
+        if run is None:
+            raise InputError(self.uri, "NAME", f"no campaign named {name!r}")
+        return run
 
     def campaigns(self) -> list[Any]:
         ids = [e.experiment_id for e in self.client.search_experiments()]
-        return list(self.client.search_runs(ids, filter_string="tags.kind = 'campaign'",
+        return list(self.client.search_runs(ids, filter_string=f"tags.{T.KIND} = 'campaign'",
                                             order_by=["attributes.start_time DESC"],
                                             max_results=1000)) if ids else []
 
@@ -96,7 +99,7 @@ class Tracker:
     def start_campaign(self, experiment: str, name: str, tags: dict[str, Any],
                        params: dict[str, Any], texts: dict[str, str]) -> str:
         run = self.client.create_run(self.experiment_id(experiment), run_name=name,
-                                     tags={"kind": "campaign", "campaign": name,
+                                     tags={T.KIND: "campaign", T.CAMPAIGN: name,
                                            **_strings(tags)})
         self.client.log_batch(run.info.run_id, params=[Param(k, str(v)[:6000])
                                                        for k, v in params.items()])
@@ -120,15 +123,10 @@ class Tracker:
         if parent_id not in self._experiment_of:
             self._experiment_of[parent_id] = self.client.get_run(parent_id).info.experiment_id
         run = self.client.create_run(self._experiment_of[parent_id], run_name=run_name, tags={
-            "mlflow.parentRunId": parent_id, "kind": "trial", **_strings(tags)})
+            T.PARENT_RUN_ID: parent_id, T.KIND: "trial", **_strings(tags)})
         self.client.log_batch(run.info.run_id, params=[Param(k, str(v)) for k, v in
                                                        params.items()])
         return run.info.run_id
-
-    def log_epoch(self, run_id: str, epoch: int, logs: dict[str, float]) -> None:
-        now = int(time.time() * 1000)
-        self.client.log_batch(run_id, metrics=[Metric(k, float(v), now, epoch)
-                                               for k, v in logs.items()])
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
         now = int(time.time() * 1000)
@@ -149,7 +147,7 @@ class Tracker:
     def children(self, parent_id: str) -> list[Any]:
         experiment_id = self.client.get_run(parent_id).info.experiment_id
         return list(self.client.search_runs(
-            [experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'",
+            [experiment_id], filter_string=f"tags.{T.PARENT_RUN_ID} = '{parent_id}'",
             order_by=["attributes.start_time ASC"], max_results=10000))
 
     def trial_rows(self, parent_id: str) -> list[dict[str, Any]]:
@@ -198,7 +196,7 @@ class Tracker:
                 # leave the run RUNNING (a `with start_run` would end it FINISHED): the campaign
                 # finishes it only after Ax is told, the order campaign/records.py relies on
                 mlflow.end_run(status="RUNNING")
-        self.set_tags(run_id, {"model_uri": info.model_uri})
+        self.set_tags(run_id, {T.MODEL_URI: info.model_uri})
         return info.model_uri
 
     def load_classifier(self, run_id: str):
@@ -207,9 +205,9 @@ class Tracker:
         Read from the model's artifacts (Keras file + vocabulary JSON), not by unpickling the
         pyfunc wrapper: no pickle is read, and models logged by older layouts of this package
         (whose wrapper class lived at another module path) load the same way."""
-        from ..evaluation import TextClassifier
+        from ...evaluation import TextClassifier
 
-        uri = self.client.get_run(run_id).data.tags.get("model_uri")
+        uri = self.client.get_run(run_id).data.tags.get(T.MODEL_URI)
         if not uri:
             return None
         model = self.client.get_logged_model(uri.rsplit("/", 1)[-1])
@@ -247,32 +245,3 @@ def _strings(tags: dict[str, Any]) -> dict[str, str]:
 
 def _quote(text: str) -> str:
     return text.replace("'", "\\'")
-
-
-# ---- the tracking server ---------------------------------------------------------------------
-
-
-def tracking_server_command(store: Path, host: str, port: int,
-                            backend_uri: str | None = None, workers: int = 1, allowed_hosts: str | None = None) -> list[str]:
-    """`mlflow server` on the store for campaigns on other machines: the store's sqlite (or
-    `backend_uri`, e.g. postgresql://user@db/mlflow), artifacts proxied by the server into
-    <store>/artifacts, so clients need no shared filesystem, only the server's URL."""
-    backend = backend_uri or store_uri(store)
-    artifacts = (store / "artifacts").resolve()
-    artifacts.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
-               "--serve-artifacts", "--artifacts-destination", artifacts.as_uri(),
-               "--default-artifact-root", "mlflow-artifacts:/",
-               "--host", host, "--port", str(port), "--workers", str(workers)]
-    if allowed_hosts:
-        command += ["--allowed-hosts", allowed_hosts]
-    return command
-
-
-def start_tracking_server(store: Path, host: str, port: int, backend_uri: str | None = None,
-                          workers: int = 1, allowed_hosts: str | None = None
-                          ) -> subprocess.Popen:
-    store.mkdir(parents=True, exist_ok=True)
-    command = tracking_server_command(store, host, port, backend_uri, workers, allowed_hosts)
-    return subprocess.Popen(command, env={**os.environ,
-                                          "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})

@@ -27,10 +27,12 @@ from typing import Any
 
 import ray
 
-from ..data import PreparedData
-from .worker import Event, TrialOutcome, TrialSpec, configure_process, run_remote
+from ...data import PreparedData
+from ...config import ExecutionConfig
+from .protocol import Event, TrialOutcome, TrialSpec
+from .worker import configure_process, run_remote
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # sentiment_core/, shipped to the cluster
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # sentiment_core/, shipped to the cluster
 # Environment a worker needs before Keras is imported there.
 _FORWARDED = ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
 _GPU_ENV = {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
@@ -108,6 +110,15 @@ def _token_auth_like_the_head() -> None:
 class RayExecutor:
     name = "ray"
 
+    @classmethod
+    def from_config(cls, execution: ExecutionConfig) -> "RayExecutor":
+        return cls(execution.workers, execution.ray_address, execution.gpus_per_trial,
+                   execution.cpus_per_trial, execution.device)
+
+    def tags(self) -> dict[str, Any]:
+        return {"ray_address": self.address or "local", "gpus_per_trial": self.gpus,
+                "cpus_per_trial": self.cpus}
+
     def __init__(self, workers: int, address: str | None = None, gpus_per_trial: float = 0.0,
                  cpus_per_trial: float = 1.0, device: str = "auto",
                  local_cpus: int | None = None) -> None:
@@ -144,9 +155,6 @@ class RayExecutor:
         channel = _Channel.options(runtime_env=self.runtime_env) if self.runtime_env \
             else _Channel
         self.actor = channel.remote()
-
-    def resources(self) -> dict[str, float]:
-        return ray.cluster_resources()
 
     def submit(self, index: int, params: dict[str, Any]) -> None:
         function = _gpu_trial if self.gpus else _cpu_trial

@@ -21,11 +21,12 @@ from typing import Any
 
 import yaml
 
-from ..config import ExperimentConfig, ReferenceConfig
-from ..experiments import load_experiment, load_variants
+from ... import tags as T
+from ...config import ExperimentConfig, ReferenceConfig
+from ...experiments import load_experiment, load_variants
+from ..store.paths import Store
+from ..store.tracking import Tracker
 from .stages import latest_stage_runs
-from .store import Store
-from .tracking import Tracker
 
 BASELINES = (("vader", "VADER"), ("tfidf_logreg", "TF-IDF + LR"))
 
@@ -91,11 +92,11 @@ def collect(store: Store, folder: Path) -> tuple[list[Row], list[str]]:
 
 def _campaign_row(tracker: Tracker, stem: str, experiment: ExperimentConfig, run) -> Row:
     tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
-    metric = tags.get("objective", experiment.objective.metric)
-    best_run = (tracker.client.get_run(tags["best_run_id"]).data.metrics
-                if tags.get("best_run_id") else {})
-    folds = int(tags.get("objective_folds", 1))
-    replicates = int(tags.get("objective_replicates", 1))
+    typed = T.CampaignTags.of(tags)
+    metric = typed.objective or experiment.objective.metric
+    best_run = (tracker.client.get_run(typed.best_run_id).data.metrics
+                if typed.best_run_id else {})
+    folds, replicates = typed.folds, typed.replicates
     units = folds * replicates
     space = yaml.safe_load(tracker.read_text(run.info.run_id, "search_space.yaml")) or {}
     completed = int(metrics.get("completed_trials", 0))
@@ -103,12 +104,12 @@ def _campaign_row(tracker: Tracker, stem: str, experiment: ExperimentConfig, run
     if units > 1:
         budget += f", {units} units/trial ({folds} fold × {replicates} seed)"
     children = tracker.trial_rows(run.info.run_id)
-    current = [r for r in children if r["tags"].get("source") == "campaign"]
+    current = [r for r in children if T.trial_tags(r).source == T.FROM_CAMPAIGN]
     current += list(latest_stage_runs(children).values())
     wall = sum(((r["end_ms"] or r["start_ms"]) - r["start_ms"]) / 1000 for r in current)
     return Row(
         experiment=stem, label=experiment.name, data=experiment.data.describe(),
-        family=experiment.model.family, campaign=tags.get("campaign", ""), objective=metric,
+        family=experiment.model.family, campaign=typed.name, objective=metric,
         best=best_run.get(metric), best_sd=best_run.get(f"{metric}_sd") if units > 1 else None,
         units=units, val={k: best_run.get(f"val_{k}") for k in ("accuracy", "macro_f1")},
         test={k: metrics.get(f"test_{k}") for k in ("accuracy", "macro_f1", "roc_auc")},

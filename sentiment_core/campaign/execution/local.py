@@ -1,22 +1,7 @@
-"""Where trials run. The campaign submits trials to an executor and collects their outcomes.
-
-    executor = make_executor(experiment.execution)          # inline | local | ray
-    executor.start(data, spec, cache_file)                  # ships the prepared arrays once
-    executor.submit(index, params)                          # up to executor.capacity at once
-    for outcome in executor.poll(timeout, on_event): ...    # events stream while trials run
-
-- `InlineExecutor`: one trial at a time in the campaign process (today's behaviour; on 2 cores
-  one TensorFlow training uses both).
-- `LocalExecutor`: N worker processes on this machine (spawned, so no TensorFlow state is
-  forked); each loads the prepared arrays once from the store's cache folder (memory-mapped).
-- `RayExecutor` (`ray_executor.py`, the only Ray importer): Ray core tasks on a local Ray or a
-  cluster, each asking for `gpus_per_trial` / `cpus_per_trial`; the arrays go into Ray's object
-  store once.
-
-Every executor returns `TrialOutcome`s and calls `on_event(event)` for each epoch / unit a
-running trial reports; `on_event` returning True for an epoch is Ax's verdict "stop this trial"
-and reaches the worker before its next epoch. Only the campaign process talks to Ax and MLflow.
-"""
+"""The local executor: N spawned worker processes on this machine (no TensorFlow state is
+forked). Each loads the prepared arrays once from the store's cache folder (memory-mapped) and
+keeps them for every trial it runs; epochs stream back through a queue, Ax's early-stopping
+verdicts go out through shared arrays."""
 
 from __future__ import annotations
 
@@ -26,107 +11,13 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from ..config import ExecutionConfig, ObjectiveConfig
-from ..data import PreparedData
-from ..trial import EpochCallback, ObjectiveResult, TrialResult, run_objective
-from .worker import Event, TrialOutcome, TrialSpec, configure_process, cudnn_note, \
-    device_info, require_device, reset_gpu_peak, run_remote
-
-OnEvent = Callable[[Event], "bool | None"]
-
-
-class Executor(Protocol):
-    capacity: int  # trials at once
-    name: str
-
-    def start(self, data: PreparedData, spec: TrialSpec, cache_file: Path | None) -> None: ...
-
-    def submit(self, index: int, params: dict[str, Any]) -> None: ...
-
-    def poll(self, timeout: float, on_event: OnEvent) -> list[TrialOutcome]:
-        """Outcomes of trials that ended (possibly none after `timeout` seconds)."""
-
-    def cancel_all(self) -> None:
-        """Stop every running trial (the campaign is ending); their outcomes are dropped."""
-
-    def close(self) -> None: ...
-
-
-def make_executor(execution: ExecutionConfig) -> Executor:
-    if execution.executor == "inline":
-        return InlineExecutor()
-    if execution.executor == "local":
-        return LocalExecutor(execution.workers, execution.device, execution.cpus_per_trial)
-    from .ray_executor import RayExecutor  # imports Ray: only campaigns that use it pay
-
-    return RayExecutor(execution.workers, execution.ray_address, execution.gpus_per_trial,
-                       execution.cpus_per_trial, execution.device)
-
-
-# ---- inline ----------------------------------------------------------------------------------
-
-
-class InlineExecutor:
-    """One trial at a time, in this process. `run` is the whole trial (tests override it)."""
-
-    capacity = 1
-    name = "inline"
-
-    def __init__(self) -> None:
-        self.queue: list[tuple[int, dict[str, Any]]] = []
-        self.data: PreparedData | None = None
-        self.spec: TrialSpec | None = None
-
-    def run(self, params, data, seed, family, objective: ObjectiveConfig, on_epoch=None,
-            on_unit=None, epoch_metrics: bool = False) -> ObjectiveResult:
-        return run_objective(params, data, seed, family, objective.folds, objective.replicates,
-                             on_epoch, on_unit, epoch_metrics=epoch_metrics)
-
-    def start(self, data: PreparedData, spec: TrialSpec, cache_file: Path | None = None) -> None:
-        self.data, self.spec = data, spec
-
-    def submit(self, index: int, params: dict[str, Any]) -> None:
-        self.queue.append((index, params))
-
-    def poll(self, timeout: float, on_event: OnEvent) -> list[TrialOutcome]:
-        if not self.queue:
-            return []
-        index, params = self.queue.pop(0)
-        spec, unit = self.spec, [1]
-
-        def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> bool:
-            return bool(on_event(Event("epoch", index, unit[0], epoch, epochs, dict(logs))))
-
-        def on_unit(number: int, name: str, result: TrialResult) -> None:
-            on_event(Event("unit", index, number, name=name, metrics=dict(result.metrics)))
-            unit[0] = number + 1
-
-        start = time.perf_counter()
-        try:
-            reset_gpu_peak()
-            info = device_info()
-            require_device(spec.device, info)
-            objective = ObjectiveConfig(folds=spec.folds, replicates=spec.replicates)
-            result = self.run(params, self.data, spec.seed, spec.family, objective, on_epoch,
-                              on_unit, spec.epoch_metrics)
-        except Exception as err:  # noqa: BLE001 - recorded as a failed trial
-            return [TrialOutcome(index, error=f"{type(err).__name__}: {err}".splitlines()[0]
-                                 [:500], seconds=time.perf_counter() - start)]
-        info = {**device_info(), "lstm_kernel": cudnn_note(params, info)}
-        return [TrialOutcome(index, result, None, None, info, time.perf_counter() - start)]
-
-    def cancel_all(self) -> None:
-        self.queue.clear()
-
-    def close(self) -> None:
-        pass
-
-
-# ---- local processes -------------------------------------------------------------------------
+from ...config import ExecutionConfig
+from ...data import PreparedData
+from .protocol import Event, OnEvent, TrialOutcome, TrialSpec
+from .worker import COUNTS, configure_process, run_remote
 
 _SLOTS = 4096  # verdict slots: trial index modulo this (far more than trials running at once)
 _worker: dict[str, Any] = {}  # in a worker process: its data, spec and channel
@@ -161,8 +52,7 @@ def _init_worker(cache_file: str, spec: TrialSpec, threads: int | None, events, 
                  stop, parent: int) -> None:
     configure_process(spec.device, threads)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    from ..data import load_prepared
-    from .worker import COUNTS
+    from ...data import load_prepared
 
     _worker["data"] = load_prepared(Path(cache_file))
     COUNTS["data_loads"] += 1
@@ -179,6 +69,13 @@ class LocalExecutor:
     the store's cache folder (memory-mapped), and keeps them for every trial it runs."""
 
     name = "local"
+
+    @classmethod
+    def from_config(cls, execution: ExecutionConfig) -> "LocalExecutor":
+        return cls(execution.workers, execution.device, execution.cpus_per_trial)
+
+    def tags(self) -> dict[str, Any]:
+        return {}
 
     def __init__(self, workers: int, device: str = "auto", cpus_per_trial: float = 1.0):
         self.capacity = workers
@@ -266,7 +163,3 @@ class LocalExecutor:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-
-
-__all__ = ["EpochCallback", "Event", "Executor", "InlineExecutor", "LocalExecutor",
-           "TrialOutcome", "TrialSpec", "make_executor"]

@@ -17,15 +17,20 @@ from typing import Any
 
 import yaml
 
-from ..data import prepare
-from ..errors import InputError
-from ..evaluation import best_row, classification_metrics
-from ..experiments import experiment_from_dict
-from ..models import model_inputs
-from ..trial import run_objective
+from ... import tags as T
+from ...data import prepare
+from ...errors import InputError
+from ...evaluation import TextClassifier
+from ...experiments import experiment_from_dict
+from ...trial import run_objective
+from ..engine.provenance import git_commit
+from ..engine.record import best_trial
+from ..engine.scoring import EXPLICIT, WINNER, score_on_test
+from ..store.paths import Store
 from .context import campaign_data_store
-from .loop import git_commit
-from .store import Store
+
+
+SUMMARY = ("accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc")  # shown and logged
 
 
 @dataclass
@@ -74,12 +79,12 @@ class Reproduction:
 
 def pick_run(rows: list[dict[str, Any]], trial: str, metric: str, direction: str):
     if trial == "best":
-        chosen = best_row(rows, metric, direction)
+        chosen = best_trial(rows, metric, direction)
         if chosen is None:
             raise InputError("reproduce", "--trial", "the campaign has no finished trial yet")
         return chosen
-    matches = [r for r in rows if r["tags"].get("source") == "campaign"
-               and r["tags"].get("ax_trial_index") == trial]
+    matches = [r for r in rows if T.trial_tags(r).campaign_trial
+               and r["tags"][T.AX_TRIAL_INDEX] == trial]
     if not matches or matches[0]["status"] != "FINISHED":
         raise InputError("reproduce", "--trial", f"no finished trial {trial} in this campaign")
     return matches[0]
@@ -91,10 +96,9 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
     """Retrain a trial; `score_test` None scores the test split only for the campaign's chosen
     winner; True scores any trial there (tagged `test_scored=explicit`), False never."""
     tracker = store.tracker()
-    parent = tracker.find_campaign(campaign)
-    if parent is None:
-        raise InputError("reproduce", "NAME", f"no campaign named {campaign!r} in {tracker.uri}")
-    metric, direction = parent.data.tags["objective"], parent.data.tags["direction"]
+    parent = tracker.require_campaign(campaign)
+    tags = T.CampaignTags.of(parent.data.tags)
+    metric, direction = tags.objective, tags.direction
     source = pick_run(tracker.trial_rows(parent.info.run_id), trial, metric, direction)
     source_label = f"run {source['run_id']}"
     recorded = yaml.safe_load(tracker.read_text(source["run_id"], "config.yaml"))
@@ -107,23 +111,22 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
                          f"recorded {recorded['data_fingerprint']}, "
                          f"today's data give {data.fingerprint}")
     params, seed = recorded["params"], int(recorded["seed"])
-    winner = source["run_id"] == parent.data.tags.get("best_run_id")
+    winner = source["run_id"] == tags.best_run_id
     if score_test and not winner:
         progress("scoring a trial other than the campaign's winner on test (--score-test): "
                  "tagged test_scored=explicit; never choose a model by it")
     score_test = winner if score_test is None else score_test
     objective = experiment.objective
-    progress(f"retraining trial {source['tags']['ax_trial_index']} with seed {seed}")
+    progress(f"retraining trial {source['tags'][T.AX_TRIAL_INDEX]} with seed {seed}")
     family = experiment.model.family
     result = run_objective(params, data, seed, family, objective.folds, objective.replicates)
     run_id = tracker.start_trial(parent.info.run_id, f"reproduce-{source['run_name']}", params, {
-        "campaign": campaign, "source": "reproduce", "reproduces": source["run_id"],
-        "ax_trial_index": source["tags"]["ax_trial_index"], "seed": seed,
-        "data_fingerprint": data.fingerprint, "git_commit": git_commit(),
-        "recorded_git_commit": recorded.get("git_commit", ""),
-        "test_scored": ("winner" if winner else "explicit") if score_test else "no"})
+        T.CAMPAIGN: campaign, T.SOURCE: T.FROM_REPRODUCE, T.REPRODUCES: source["run_id"],
+        T.AX_TRIAL_INDEX: source["tags"][T.AX_TRIAL_INDEX], T.SEED: seed,
+        T.DATA_FINGERPRINT: data.fingerprint, T.GIT_COMMIT: git_commit(),
+        "recorded_git_commit": recorded.get("git_commit", "")})
     report = Reproduction(campaign, source["run_id"], run_id,
-                          int(source["tags"]["ax_trial_index"]), metric,
+                          int(source["tags"][T.AX_TRIAL_INDEX]), metric,
                           float(source["metrics"][metric]), float(result.mean[metric]), seed,
                           recorded.get("git_commit", ""), result.sd(metric))
     units = objective.replicates
@@ -132,13 +135,16 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
         progress(f"retraining with seed {other}")
         report.other_seeds[other] = run_objective(params, data, other, family, objective.folds,
                                                   units).mean[metric]
-    if score_test:
-        test_proba = result.model.predict(model_inputs(result.model, data.x_test,
-                                                       len(data.vocabulary)),
-                                          batch_size=1024, verbose=0)
-        report.test_metrics = {f"test_{k}": v for k, v in
-                               classification_metrics(data.y_test, test_proba).items()}
-    logged = {**result.mean, f"stored_{metric}": report.stored, **report.test_metrics}
+    if score_test:  # the reproduced model, with the stored model's threshold
+        stored = tracker.load_classifier(source["run_id"])
+        classifier = TextClassifier(result.model, data.vocabulary, experiment.cleaning,
+                                    data.sequence_length, data.class_names,
+                                    stored.threshold if stored else 0.5)
+        scores = score_on_test(tracker, run_id, classifier, data,
+                               WINNER if winner else EXPLICIT)
+        report.test_metrics = {f"test_{k}": scores[f"test_{k}"] for k in SUMMARY
+                               if f"test_{k}" in scores}
+    logged = {**result.mean, f"stored_{metric}": report.stored}
     if report.other_seeds:
         values = list(report.other_seeds.values())
         logged[f"seeds_mean_{metric}"] = statistics.mean(values)

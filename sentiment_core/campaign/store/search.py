@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import EarlyStoppingConfig, ObjectiveConfig, OptimizerConfig, SearchSpace
+from ...config import EarlyStoppingConfig, ObjectiveConfig, OptimizerConfig, SearchSpace
 
 _GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
                "BoTorch": "BoTorch", "Manual": "attached"}
@@ -273,10 +273,6 @@ class Search:
 
     def generation_of(self, index: int) -> str:
         return next(t["generation"] for t in self.trials() if t["trial_index"] == index)
-
-    def running(self) -> list[int]:
-        return [t["trial_index"] for t in self.trials() if t["status"] in ("RUNNING", "CANDIDATE",
-                                                                           "STAGED")]
 
     # ---- analyses ------------------------------------------------------------------------
 

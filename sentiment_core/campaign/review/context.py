@@ -8,7 +8,6 @@ thresholds beside the baselines, its election table and parameter importance.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,8 @@ import pandas as pd
 import yaml
 from scipy.stats import spearmanr
 
-from ..config import ExperimentConfig
-from ..data import (
+from ...config import ExperimentConfig
+from ...data import (
     PreparedData,
     load_labeled,
     prepare,
@@ -28,23 +27,22 @@ from ..data import (
     sha256_of,
     split_texts,
 )
-from ..errors import InputError
-from ..evaluation import (
+from ...errors import InputError
+from ... import tags as T
+from ...evaluation import (
     TextClassifier,
-    baseline_table,
-    best_row,
     candidates_by_keywords,
     election_table,
     evaluation,
-    flat_metrics,
-    optimal_threshold,
     plots,
     predictions,
     table5,
 )
-from ..experiments import experiment_from_dict
-from .store import Store
-from .tracking import Tracker
+from ...experiments import experiment_from_dict
+from ..engine.record import best_trial
+from ..engine.scoring import WINNER, baselines, score_on_test, test_evaluations, test_proba
+from ..store.paths import Store
+from ..store.tracking import Tracker
 
 
 @dataclass
@@ -70,23 +68,19 @@ class CampaignContext:
         return self.cache["texts"]
 
     def proba(self, split: str) -> np.ndarray:
-        """The best model's probabilities on a split (the arrays the campaign trained on)."""
+        """The best model's probabilities on "val" or "test" (the campaign's own arrays)."""
         key = f"proba_{split}"
         if key not in self.cache:
-            x = getattr(self.data, f"x_{split}")
-            self.cache[key] = self.classifier.predict_ids(x)
+            self.cache[key] = test_proba(self.classifier, self.data) if split == "test" \
+                else self.classifier.predict_ids(self.data.x_val)
         return self.cache[key]
+
+    @property
+    def best_trial_index(self) -> str:
+        return self.best["tags"][T.AX_TRIAL_INDEX]
 
 
 # ---- the campaign's data: recorded at creation, found again later ---------------------------
-
-
-def data_tags(experiment: ExperimentConfig, data_dir: Path) -> dict[str, str]:
-    """What a campaign's parent run records about its data (with `data_fingerprint`), so that
-    report, election and reproduce find the file without --data-dir."""
-    _, path = resolve_dataset(experiment, data_dir)
-    return {"experiment": experiment.name, "data_file": str(path.resolve()),
-            "data_sha256": sha256_of(path)}
 
 
 def campaign_data_store(store: Store, campaign: str, tags: dict[str, str],
@@ -95,7 +89,7 @@ def campaign_data_store(store: Store, campaign: str, tags: dict[str, str],
     """`store` with the data directory that holds the campaign's own data file: --data-dir
     when its file is the recorded one, else the recorded file's folder. A file whose sha256
     changed since is one clear error (its splits would not be the campaign's)."""
-    recorded, sha = tags.get("data_file"), tags.get("data_sha256")
+    recorded, sha = tags.get(T.DATA_FILE), tags.get(T.DATA_SHA256)
     if not recorded or not sha:  # a campaign recorded before these tags: --data-dir as given
         return store
     recorded_path = Path(recorded)
@@ -127,15 +121,13 @@ def campaign_data_store(store: Store, campaign: str, tags: dict[str, str],
 
 def open_campaign(store: Store, name: str, progress: Callable[[str], None] = print):
     tracker = store.tracker()
-    parent = tracker.find_campaign(name)
-    if parent is None:
-        raise InputError(str(store.path), "NAME", f"no campaign named {name!r}")
+    parent = tracker.require_campaign(name)
     run_id = parent.info.run_id
     experiment = experiment_from_dict(
         yaml.safe_load(tracker.read_text(run_id, "experiment.yaml")), f"campaign {name}",
         yaml.safe_load(tracker.read_text(run_id, "search_space.yaml")))
     rows = tracker.trial_rows(run_id)
-    best = best_row(rows, experiment.objective.metric, experiment.objective.direction)
+    best = best_trial(rows, experiment.objective.metric, experiment.objective.direction)
     if best is None:
         raise InputError(f"campaign {name}", None, "has no finished trial yet")
     store = campaign_data_store(store, name, parent.data.tags, experiment, progress)
@@ -149,7 +141,7 @@ def resolve_model(store: Store, name_or_run: str) -> tuple[Tracker, Any, TextCla
     """A campaign name (its best trial's model) or an MLflow run id with a logged model."""
     tracker = store.tracker()
     parent = tracker.find_campaign(name_or_run)
-    run_id = parent.data.tags.get("best_run_id") if parent else name_or_run
+    run_id = parent.data.tags.get(T.BEST_RUN_ID) if parent else name_or_run
     try:
         run = tracker.client.get_run(run_id)
     except Exception:  # noqa: BLE001 - MLflow raises its own exception type for unknown ids
@@ -165,36 +157,25 @@ def resolve_model(store: Store, name_or_run: str) -> tuple[Tracker, Any, TextCla
 
 
 def evaluations(ctx: CampaignContext) -> dict[str, dict]:
-    """val and test, at 0.5 and at the validation-optimal threshold (binary models)."""
-    names = ctx.data.class_names
-    out = {"val @ 0.5": evaluation(ctx.data.y_val, ctx.proba("val"), names),
-           "test @ 0.5": evaluation(ctx.data.y_test, ctx.proba("test"), names)}
+    """The best model on val and test, at 0.5 and (binary models) at its stored threshold:
+    the one chosen on validation (out-of-fold with folds) when the trial was logged."""
+    names, threshold = ctx.data.class_names, ctx.classifier.threshold
+    out = {"val @ 0.5": evaluation(ctx.data.y_val, ctx.proba("val"), names)}
     if len(names) == 2:
-        threshold = optimal_threshold(ctx.data.y_val, ctx.proba("val"))
-        out[f"val @ {threshold:.2f} (val-optimal)"] = evaluation(
+        out[f"val @ {threshold:.2f} (val-chosen)"] = evaluation(
             ctx.data.y_val, ctx.proba("val"), names, threshold)
-        out[f"test @ {threshold:.2f} (val-optimal)"] = evaluation(
-            ctx.data.y_test, ctx.proba("test"), names, threshold)
-    return out
+    return {**out, **test_evaluations(ctx.classifier, ctx.data)}
 
 
-def log_test_once(ctx: CampaignContext, evals: dict[str, dict]) -> None:
-    """The final model's test metrics go on its run once; later reports leave them as they are."""
-    run = ctx.tracker.client.get_run(ctx.best["run_id"])
-    if "test_accuracy" in run.data.metrics:
-        return
-    test = [e for k, e in evals.items() if k.startswith("test")]
-    metrics = flat_metrics(test[0], "test_")
-    if len(test) > 1:
-        metrics.update(flat_metrics(test[1], "test_at_opt_"))
-    ctx.tracker.log_metrics(ctx.best["run_id"], metrics)
-    ctx.tracker.set_tags(ctx.best["run_id"], {"test_evaluated": time.strftime("%Y-%m-%d %H:%M")})
+def log_test_once(ctx: CampaignContext) -> None:
+    """The winner's test metrics go on its run once (the campaign's end usually did it)."""
+    score_on_test(ctx.tracker, ctx.best["run_id"], ctx.classifier, ctx.data, WINNER)
 
 
 def comparison_table(ctx: CampaignContext, evals: dict[str, dict]) -> pd.DataFrame:
     """The LSTM next to every baseline, on the same validation and test rows."""
-    base = baseline_table(ctx.texts(), ctx.data.class_names, ctx.experiment.seed)
-    lstm = [{"baseline": f"LSTM trial {ctx.best['tags']['ax_trial_index']} ({label})",
+    base = baselines(ctx.experiment, ctx.data, ctx.store)
+    lstm = [{"baseline": f"{ctx.experiment.model.family} trial {ctx.best_trial_index} ({label})",
              "split": label.split()[0], **e["summary"]} for label, e in evals.items()]
     table = pd.concat([pd.DataFrame(lstm), base], ignore_index=True)
     return table.sort_values(["split", "baseline"], ascending=[False, True],
@@ -242,13 +223,13 @@ def log_election(tracker: Tracker, run_id: str, table: pd.DataFrame, prefix: str
 
 def campaign_frame(ctx: CampaignContext) -> pd.DataFrame:
     params = list(ctx.experiment.space.parameters)
-    frame = table5(ctx.rows, params, ctx.metric, ctx.experiment.objective.direction)
+    frame = table5(ctx.rows, params, ctx.metric, ctx.best["run_id"])
     return frame[(frame["status"] == "FINISHED") & frame[ctx.metric].notna()]
 
 
 def importance(ctx: CampaignContext) -> tuple[dict[str, float], str]:
     """Ax's GP-based sensitivity where a Bayesian model exists; else Spearman correlations."""
-    from .search import Search
+    from ..store.search import Search
 
     numeric = [p for p, s in ctx.experiment.space.parameters.items() if s.type != "choice"]
     if ctx.store.ax_url or ctx.store.ax_db.exists():

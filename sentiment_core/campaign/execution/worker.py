@@ -17,70 +17,16 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
-from ..data import PreparedData
-from ..models import build_model
-from ..trial import ObjectiveResult, TrialFailed, average_models, run_objective
-
-
-@dataclass(frozen=True)
-class TrialSpec:
-    """What every trial of a campaign shares (shipped once with the executor)."""
-
-    seed: int
-    family: str
-    folds: int = 1
-    replicates: int = 1
-    epoch_metrics: bool = False  # score validation each epoch (early stopping across trials)
-    await_verdict: bool = False  # wait after each epoch for Ax's stop / go
-    verdict_timeout_s: float = 60.0  # then go on training (the campaign process is busy)
-    device: str = "auto"
-
-
-@dataclass
-class Event:
-    """A message from a running trial to the campaign process."""
-
-    kind: str  # "epoch" or "unit"
-    index: int  # Ax trial index
-    unit: int  # 1-based unit (fold x replicate) number
-    epoch: int = 0
-    epochs: int = 0
-    logs: dict[str, float] = field(default_factory=dict)
-    name: str = ""  # unit name ("fold 2", "seed 8")
-    metrics: dict[str, float] = field(default_factory=dict)  # the unit's final metrics
-
-
-@dataclass
-class TrialOutcome:
-    """What comes back from a worker: the result without Keras objects, or an error."""
-
-    index: int
-    result: ObjectiveResult | None = None  # models stripped (model=None)
-    weights: list[list[Any]] | None = None  # per unit, model.get_weights()
-    error: str | None = None
-    device: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
-class Channel(Protocol):
-    def report(self, event: Event) -> None: ...
-
-    def verdict(self, index: int, epoch: int) -> bool | None:
-        """True: stop; False: go on; None: not decided yet."""
-
+from ...data import PreparedData
+from ...models import build_model, train_feature_stats
+from ...trial import TrialFailed, average_models, run_objective
+from .protocol import Channel, Event, NoChannel, TrialOutcome, TrialSpec
 
 COUNTS = {"data_loads": 0, "trials": 0}  # in this process: shown with each trial's device
-
-
-class NoChannel:
-    def report(self, event: Event) -> None:
-        pass
-
-    def verdict(self, index: int, epoch: int) -> bool | None:
-        return False
 
 
 # ---- process setup -------------------------------------------------------------------------
@@ -185,15 +131,21 @@ def cudnn_note(params: dict[str, Any], info: dict[str, Any]) -> str:
 
 
 def run_remote(index: int, params: dict[str, Any], data: PreparedData, spec: TrialSpec,
-               channel: Channel | None = None) -> TrialOutcome:
-    """Train one trial in this process, streaming epochs through `channel`."""
+               channel: Channel | None = None, train: Callable[..., Any] = run_objective,
+               keep_model: bool = False) -> TrialOutcome:
+    """Train one trial in this process, streaming epochs through `channel`. `train` is
+    `run_objective` (tests wrap it); `keep_model` keeps the Keras models in the result (the
+    inline executor: same process) instead of sending their weights."""
     channel = channel or NoChannel()
     start = time.perf_counter()
     COUNTS["trials"] += 1
     unit_number = [1]
 
     def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> bool:
-        channel.report(Event("epoch", index, unit_number[0], epoch, epochs, dict(logs)))
+        verdict = channel.report(Event("epoch", index, unit_number[0], epoch, epochs,
+                                       dict(logs)))
+        if verdict is not None:  # a channel in this process answers at once
+            return bool(verdict)
         if not spec.await_verdict or unit_number[0] > 1 or epoch >= epochs:
             return False
         deadline = time.monotonic() + spec.verdict_timeout_s
@@ -212,14 +164,15 @@ def run_remote(index: int, params: dict[str, Any], data: PreparedData, spec: Tri
         reset_gpu_peak()
         info = device_info()
         require_device(spec.device, info)
-        result = run_objective(params, data, spec.seed, spec.family, spec.folds,
-                               spec.replicates, on_epoch, on_unit,
-                               epoch_metrics=spec.epoch_metrics)
+        result = train(params, data, spec.seed, spec.family, spec.folds, spec.replicates,
+                       on_epoch, on_unit, epoch_metrics=spec.epoch_metrics)
     except Exception as err:  # noqa: BLE001 - the campaign records it as a failed trial
         return TrialOutcome(index, error=f"{type(err).__name__}: {err}".splitlines()[0][:500],
                             seconds=time.perf_counter() - start)
     info = {**device_info(), "lstm_kernel": cudnn_note(params, info),
             "worker_trials": COUNTS["trials"], "worker_data_loads": COUNTS["data_loads"]}
+    if keep_model:
+        return TrialOutcome(index, result, None, None, info, time.perf_counter() - start)
     weights = [u.model.get_weights() for u in result.units]
     light = replace(result, model=None, units=[replace(u, model=None) for u in result.units])
     return TrialOutcome(index, light, [[_numpy(w) for w in ws] for ws in weights], None, info,
@@ -239,7 +192,8 @@ def rebuild_model(outcome: TrialOutcome, params: dict[str, Any], family: str,
     models = []
     for weights in outcome.weights or []:
         model = build_model(family, params, len(data.vocabulary), data.sequence_length,
-                            len(data.class_names))
+                            len(data.class_names),
+                            train_feature_stats(family, data.x_train, len(data.vocabulary)))
         model.set_weights(weights)
         model.optimizer.build(model.trainable_variables)  # saved like a trained model
         models.append(model)

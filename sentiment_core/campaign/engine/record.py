@@ -1,0 +1,68 @@
+"""The campaign record: one typed object that the engine's parts share instead of loose
+arguments, and the campaign's rule for its best trial."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ... import tags as T
+from ...config import ExperimentConfig
+from ...data import PreparedData
+from ..store.paths import Store
+from ..store.search import Search
+from ..store.tracking import Tracker
+
+
+@dataclass
+class CampaignRecord:
+    """One campaign while it runs: what it optimizes, its data, and its two records."""
+
+    experiment: ExperimentConfig
+    name: str
+    trials: int  # the budget: trials that count (completed or stopped early by Ax)
+    store: Store
+    data: PreparedData
+    search: Search
+    tracker: Tracker
+    parent_id: str
+    commit: str
+    progress: Callable[[str], None]
+
+    @property
+    def metric(self) -> str:
+        return self.experiment.objective.metric
+
+    @property
+    def direction(self) -> str:
+        return self.experiment.objective.direction
+
+    @property
+    def units(self) -> int:
+        """Folds x replicates: the training runs whose mean is a trial's value."""
+        return self.experiment.objective.folds * self.experiment.objective.replicates
+
+    def better(self, value: float, than: float) -> bool:
+        return value > than if self.direction == "maximize" else value < than
+
+    def rows(self) -> list[dict[str, Any]]:
+        return self.tracker.trial_rows(self.parent_id)
+
+
+def best_trial(rows: list[dict[str, Any]], metric: str, direction: str
+               ) -> dict[str, Any] | None:
+    """The campaign's best finished trial by its value (the mean over its units). Paper rows,
+    reproductions, trials that early stopping ended before their last epoch and values
+    recovered from Ax without a model never count; ties go to the trial that finished first
+    (the one whose model the campaign logged)."""
+    scored = []
+    for row in rows:
+        tags = T.trial_tags(row)
+        if tags.source == T.FROM_CAMPAIGN and row["status"] == "FINISHED" \
+                and metric in row["metrics"] and not tags.early_stopped and not tags.recovered:
+            scored.append(row)
+    if not scored:
+        return None
+    sign = -1 if direction == "maximize" else 1
+    return min(scored, key=lambda r: (sign * r["metrics"][metric], r["end_ms"] or 0))

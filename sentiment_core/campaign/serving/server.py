@@ -1,0 +1,64 @@
+"""`mlflow server` on a store: the one command builder, for the UI's lean local server and for
+the tracking server that campaigns on other machines log to."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..store.paths import sqlite_uri
+
+
+def is_server(tracking_uri: str | None) -> bool:
+    return bool(tracking_uri) and tracking_uri.startswith(("http://", "https://"))
+
+
+def backend_uri(store: Path, tracking_uri: str | None = None) -> str:
+    """What a server on this store serves: the database given (--tracking-uri or
+    --backend-store-uri naming one), else the store's sqlite; an http(s) URI is a server
+    already, never a backend."""
+    if tracking_uri and not is_server(tracking_uri):
+        return tracking_uri
+    return sqlite_uri(store)
+
+
+def server_command(store: Path, host: str, port: int, backend: str | None = None,
+                   serve_artifacts: bool = False, workers: int = 1,
+                   allowed_hosts: str | None = None) -> list[str]:
+    """The UI's server (default: lean, one worker; with no job runner, see
+    `server_environment`; the default server starts 15 processes, 2.6 GB), or with
+    `serve_artifacts` the tracking server: artifacts proxied into <store>/artifacts, so
+    clients need no shared filesystem, only the server's URL."""
+    command = [sys.executable, "-m", "mlflow", "server",
+               "--backend-store-uri", backend_uri(store, backend),
+               "--host", host, "--port", str(port), "--workers", str(workers)]
+    if serve_artifacts:
+        artifacts = (store / "artifacts").resolve()
+        artifacts.mkdir(parents=True, exist_ok=True)
+        command += ["--serve-artifacts", "--artifacts-destination", artifacts.as_uri(),
+                    "--default-artifact-root", "mlflow-artifacts:/"]
+    if allowed_hosts:
+        command += ["--allowed-hosts", allowed_hosts]
+    return command
+
+
+def server_environment() -> dict[str, str]:
+    return {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
+
+def start_server(store: Path, host: str, port: int, backend: str | None = None,
+                 log: Path | None = None, **options) -> subprocess.Popen:
+    """`server_command` as a process; its output (an access-log line per request) goes to
+    `log` when given. Never on an http tracking URI: that one is served already."""
+    if is_server(backend):
+        raise ValueError("an http(s) tracking URI is a server already: open it, do not serve it")
+    store.mkdir(parents=True, exist_ok=True)
+    command = server_command(store, host, port, backend, **options)
+    if log is None:
+        return subprocess.Popen(command, env=server_environment())
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, env=server_environment(), stdout=out,
+                                stderr=subprocess.STDOUT)

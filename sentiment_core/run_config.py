@@ -1,0 +1,93 @@
+"""How a campaign runs, in the experiment schema: the optimizer, early stopping across trials,
+where trials execute, and the budget; with their checks beyond types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import InputError
+from .executor_registry import EXECUTORS
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    strategy: Literal["bayesian", "random"] = "bayesian"  # random: Sobol only, the baseline
+    initialization_trials: int = 5  # Sobol trials before BoTorch takes over
+    # Trials running at once in the BoTorch phase (0: as many as there are workers). Each
+    # pending trial makes the next proposal less informed; legacy AxClient capped it at 3.
+    bayesian_concurrency: int = 0
+    # One trial at a time (inline executor, no early stopping across trials): generate the next
+    # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
+    # generation time (1-2 s a trial in the BoTorch phase) at the price of one pending trial in
+    # each proposal. Off by default: TensorFlow's CPU results are then not bit-identical (a
+    # trial trained beside Ax's generation did not reproduce), so `reproduce` would differ.
+    prefetch: bool = False
+
+
+@dataclass(frozen=True)
+class EarlyStoppingConfig:
+    """Early stopping across trials: each epoch's objective value goes to Ax, whose percentile
+    rule stops a trial that is in the bottom `percentile` of the trials at the same epoch.
+    (Not the `early_stopping_patience` training option, which watches one trial's val loss.)"""
+
+    enabled: bool = False
+    percentile: float = 50.0  # stop when below this percentile of the others at the same epoch
+    min_epochs: int = 1  # never stop a trial before it has run more than this many epochs
+    min_curves: int = 3  # trials with finished curves before any trial is stopped
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where trials run; the campaign process stays the only one talking to Ax and MLflow."""
+
+    executor: str = "inline"  # a name of executor_registry.EXECUTORS
+    workers: int = 1  # trials at once
+    ray_address: str | None = None  # None: start a local Ray; "auto" or ray://host:10001 joins
+    gpus_per_trial: float = 0.0  # Ray resources per trial (fractions share a GPU)
+    cpus_per_trial: float = 1.0
+    device: Literal["auto", "cpu", "gpu"] = "auto"  # cpu hides GPUs; gpu fails without one
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    trials: int = 20
+    max_failure_rate: float = 0.5  # the campaign stops once more trials than this share failed
+
+
+def check_early_stopping(exp: Any, where: str) -> None:
+    """`exp`: an ExperimentConfig (config.py, which builds on this module)."""
+    es = exp.early_stopping
+    if not 0 < es.percentile < 100:
+        raise InputError(where, "early_stopping.percentile", "must be between 0 and 100")
+    if es.min_epochs < 0 or es.min_curves < 1:
+        raise InputError(where, "early_stopping", "min_epochs must be >= 0, min_curves >= 1")
+    if es.enabled and (exp.objective.folds > 1 or exp.objective.replicates > 1):
+        # per-epoch values carry no standard error; Ax cannot model them beside (mean, sem)
+        raise InputError(where, "early_stopping.enabled",
+                         "needs objective.folds = replicates = 1 (per-epoch values have no "
+                         "standard error to mix with the folds' mean and SEM)")
+
+
+def check_execution(ex: ExecutionConfig, where: str) -> None:
+    if ex.executor not in EXECUTORS:
+        raise InputError(where, "execution.executor",
+                         f"must be one of {', '.join(EXECUTORS)} (got {ex.executor!r})")
+    entry = EXECUTORS[ex.executor]
+    if ex.workers < 1:
+        raise InputError(where, "execution.workers", "must be at least 1")
+    if not entry.parallel and ex.workers > 1:
+        raise InputError(where, "execution.workers",
+                         f"the {ex.executor} executor runs one trial at a time; use "
+                         + " or ".join(n for n, e in EXECUTORS.items() if e.parallel))
+    if ex.gpus_per_trial < 0 or ex.cpus_per_trial <= 0:
+        raise InputError(where, "execution", "gpus_per_trial must be >= 0, cpus_per_trial > 0")
+    if entry.ray_resources and ex.device == "gpu" and not ex.gpus_per_trial:
+        raise InputError(where, "execution.gpus_per_trial",
+                         "device gpu on Ray needs gpus_per_trial > 0 (Ray assigns the GPUs)")
+    if ex.gpus_per_trial and not entry.ray_resources:
+        raise InputError(where, "execution.gpus_per_trial", "is a Ray resource request; "
+                         "use executor ray (local workers see the machine's GPUs)")
+    if ex.gpus_per_trial > 1 and not float(ex.gpus_per_trial).is_integer():
+        raise InputError(where, "execution.gpus_per_trial",
+                         "above 1 must be a whole number of GPUs (Ray's rule)")
