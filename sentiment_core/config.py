@@ -22,9 +22,13 @@ from .run_config import (  # noqa: F401 - part of the schema, re-exported
     BudgetConfig,
     EarlyStoppingConfig,
     ExecutionConfig,
+    IntensifyConfig,
     OptimizerConfig,
+    RefitConfig,
     check_early_stopping,
     check_execution,
+    check_intensify,
+    check_refit,
 )
 from .strict_yaml import build, load_yaml_text
 
@@ -193,6 +197,8 @@ class ExperimentConfig:
     budget: BudgetConfig = BudgetConfig()
     early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
     execution: ExecutionConfig = ExecutionConfig()
+    intensify: IntensifyConfig | None = None  # absent: off (see run_config.IntensifyConfig)
+    refit: RefitConfig | None = None  # absent: the tuned-split winner is the final model
     election: ElectionConfig = ElectionConfig()
     seed: int = 0
     reference: ReferenceConfig | None = None  # the seed's reported figure, for RESULTS.md
@@ -307,6 +313,8 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         raise InputError(where, "optimizer.bayesian_concurrency", "must be 0 (no cap) or more")
     check_early_stopping(exp, where)
     check_execution(exp.execution, where)
+    check_intensify(exp, where)
+    check_refit(exp, where)
 
 
 def _check_dependents(space: SearchSpace, where: str) -> None:

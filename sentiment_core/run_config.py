@@ -50,6 +50,28 @@ class ExecutionConfig:
 
 
 @dataclass(frozen=True)
+class IntensifyConfig:
+    """Before the campaign ends, its `top` trials get further seeds until each has
+    `min_units` units; the winner is then the best intensified trial by the mean over all its
+    units (a trial measured on more seeds beats one measured on fewer, as in SMAC). The extra
+    units come out of the budget: it is counted in units (trials x units a trial), and
+    ceil(top x (min_units - units a trial) / units a trial) trials are kept back from the
+    search for them, so the campaign never trains more units than `trials` trials would."""
+
+    top: int = 3
+    min_units: int = 5
+
+
+@dataclass(frozen=True)
+class RefitConfig:
+    """The final model: the winner retrained on train + validation for its best epoch count
+    (mean over its units, rounded) as an ensemble of `seeds` seeds; it is the model scored on
+    test and served by `predict` (the tuned-split model stays recorded beside it)."""
+
+    seeds: int = 3
+
+
+@dataclass(frozen=True)
 class BudgetConfig:
     trials: int = 20
     max_failure_rate: float = 0.5  # the campaign stops once more trials than this share failed
@@ -67,6 +89,45 @@ def check_early_stopping(exp: Any, where: str) -> None:
         raise InputError(where, "early_stopping.enabled",
                          "needs objective.folds = replicates = 1 (per-epoch values have no "
                          "standard error to mix with the folds' mean and SEM)")
+
+
+def intensify_reserve(exp: Any, trials: int) -> tuple[int, int]:
+    """(trials kept back for intensification, units they hold): the extra units of the top
+    trials, rounded up to whole trials of `objective.replicates` units each."""
+    config, units = exp.intensify, exp.objective.replicates
+    if config is None:
+        return 0, 0
+    extra = config.top * max(0, config.min_units - units)
+    reserve = -(-extra // units)
+    return reserve, reserve * units
+
+
+def check_intensify(exp: Any, where: str, trials: int | None = None,
+                    field: str = "budget.trials") -> None:
+    """Intensification adds seeds on the fixed split: no folds, no per-epoch curves."""
+    config = exp.intensify
+    if config is None:
+        return
+    if config.top < 1 or config.min_units < 2:
+        raise InputError(where, "intensify", "top must be >= 1 and min_units >= 2")
+    if exp.objective.folds > 1:
+        raise InputError(where, "intensify", "adds seeds on the fixed split; it needs "
+                                             "objective.folds = 1")
+    if exp.early_stopping.enabled:
+        raise InputError(where, "intensify", "needs early_stopping.enabled false (a trial's "
+                                             "value would mix per-epoch curves with seeds)")
+    trials = exp.budget.trials if trials is None else trials
+    reserve, _ = intensify_reserve(exp, trials)
+    if trials - reserve < config.top:
+        raise InputError(where, field, f"{trials} trials leave {trials - reserve} for the "
+                         f"search after the {reserve} kept back for intensify (top "
+                         f"{config.top}, min_units {config.min_units}); give at least "
+                         f"{reserve + config.top}")
+
+
+def check_refit(exp: Any, where: str) -> None:
+    if exp.refit is not None and not 1 <= exp.refit.seeds <= 20:
+        raise InputError(where, "refit.seeds", "must be between 1 and 20")
 
 
 def check_execution(ex: ExecutionConfig, where: str) -> None:

@@ -40,6 +40,8 @@ STAGES_ONLY = "stages_only"
 TEST_SCORED_RUN_ID = "test_scored_run_id"
 TEST_SCORED_TRIAL = "test_scored_trial"
 TEST_SCORINGS = "test_scorings"
+REFIT_RUN_ID = "refit_run_id"  # the final model's run (trained on train + validation)
+SEARCH_TRIALS = "search_trials"  # the trials the search ran: the budget less intensify's share
 
 # ---- a trial's run -------------------------------------------------------------------------
 AX_TRIAL_INDEX = "ax_trial_index"
@@ -50,6 +52,8 @@ EARLY_STOPPED = "early_stopped"  # who stopped it: "ax"
 RECOVERED_FROM_AX = "recovered_from_ax"  # value from Ax after a crash: no figures, no model
 UNITS = "units"  # "seed 2016, seed 2017" / "fold 1, ..."
 EXECUTOR = "executor"
+INTENSIFIED = "intensified"  # units after intensification: its value is their mean
+MODEL_ROLE = "model_role"  # tuned_split (the winner's own model) | refit (the final model)
 # why a run's test metrics exist: winner (the campaign's chosen model, once), stage (a stage's
 # own test split), explicit (reproduce --score-test on a trial that is not the winner)
 TEST_SCORED = "test_scored"
@@ -60,9 +64,11 @@ STAGE = "stage"
 STAGE_INDEX = "stage_index"
 SUPERSEDED = "superseded"
 PARENT_MODEL_RUN_ID = "parent_model_run_id"
+REFITS = "refits"  # on a refit run: the winner's run id
 
 # the values of SOURCE
 FROM_CAMPAIGN, FROM_PAPER, FROM_REPRODUCE, FROM_STAGE = "campaign", "paper", "reproduce", "stage"
+FROM_REFIT = "refit"
 
 
 @dataclass(frozen=True)

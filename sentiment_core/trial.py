@@ -229,7 +229,7 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
               on_epoch: EpochCallback | None = None,
               start_from: Callable[[], Any] | None = None,
               freeze: list[str] | None = None,
-              epoch_metrics: bool = False) -> TrialResult:
+              epoch_metrics: bool = False, validate: bool = True) -> TrialResult:
     """Train one model and score it on the validation split.
 
     Args:
@@ -247,6 +247,9 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
         start_from: fine-tuning: returns a fresh copy of the parent model (called after the
             session is cleared); the model is then not built from `family`.
         freeze: fine-tuning: names of the parent's layers to keep fixed.
+        validate: False trains exactly `num_epochs` epochs on `data`'s training rows with no
+            validation at all (no early stopping, best-epoch restore or ReduceLROnPlateau; no
+            val_* metrics): the refit on train + validation (`data.train_plus_validation`).
 
     Raises:
         TrialFailed: the loss became NaN or the parameters cannot build a model.
@@ -279,7 +282,10 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()
     x_val = model_inputs(model, data.x_val, vocab_size)
-    best_epoch, callbacks = training_callbacks(keras, params, (x_val, data.y_val))
+    if validate:
+        best_epoch, callbacks = training_callbacks(keras, params, (x_val, data.y_val))
+    else:  # a fixed epoch count: nothing watches a validation split
+        best_epoch, callbacks = None, [keras.callbacks.TerminateOnNaN()]
     reporter = None
     if on_epoch:
         reporter = epoch_reporter(keras, on_epoch, epochs,
@@ -289,7 +295,8 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     clock = epoch_clock(keras)
     callbacks.insert(0, clock)
     # the validation loss (early stopping's judge) weighs classes as training does
-    val_weight = np.vectorize(weights.get)(data.y_val).astype("float32") if weights else None
+    val_weight = np.vectorize(weights.get)(data.y_val).astype("float32") \
+        if weights and validate else None
     x_train = model_inputs(model, data.x_train, vocab_size)
     if buckets:
         lengths = token_lengths(data.x_train)
@@ -300,11 +307,13 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
                                  boundaries, batch_size, seed)
         validation = bucketed_dataset(keras, x_val, data.y_val, val_weight,
                                       token_lengths(data.x_val), boundaries,
-                                      max(batch_size, 1024), seed, shuffle=False)
-        fit = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
-                        callbacks=callbacks)
+                                      max(batch_size, 1024), seed, shuffle=False) \
+            if validate else None
+        fit = model.fit(train, validation_data=validation,
+                        epochs=epochs, verbose=0, callbacks=callbacks)
     else:
-        validation = (x_val, data.y_val) + ((val_weight,) if weights else ())
+        validation = (x_val, data.y_val) + ((val_weight,) if weights else ()) \
+            if validate else None
         fit = model.fit(x_train, data.y_train, validation_data=validation,
                         epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                         callbacks=callbacks, class_weight=weights)
@@ -313,6 +322,14 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     losses = history.get("loss", [])
     if not losses or any(math.isnan(v) for v in losses):
         raise TrialFailed("the training loss became NaN")
+    if not validate:
+        trained = len(data.y_train) * len(losses)
+        metrics = {"best_epoch": len(losses), "epochs_run": len(losses)}
+        timings = {"build_s": built - start, "fit_s": fitted - built,
+                   "total_s": fitted - start, "samples_per_s": trained / max(fitted - built,
+                                                                           1e-9)}
+        return TrialResult(dict(params), seed, metrics, history, timings,
+                           np.empty((0,)), model)
     val_proba = model.predict(x_val, batch_size=max(batch_size, 1024), verbose=0)
     metrics = {f"val_{k}": v for k, v in classification_metrics(data.y_val, val_proba).items()}
     metrics["val_loss"] = history["val_loss"][best_epoch.best_epoch - 1]

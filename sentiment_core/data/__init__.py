@@ -24,6 +24,7 @@ from .pipeline import (
     load_prepared,
     prepare,
     split_texts,
+    train_plus_validation,
 )
 from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
@@ -54,5 +55,5 @@ __all__ = [
     "feature_scaler", "feature_spec", "fetch", "format_summary", "labeling", "leak_free_split",
     "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "prepare", "read_csv",
     "read_user_csv", "resolve_dataset", "sha256_of", "split_texts", "summarize",
-    "token_features", "token_lengths", "vectorize",
+    "token_features", "token_lengths", "train_plus_validation", "vectorize",
 ]

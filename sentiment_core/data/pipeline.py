@@ -243,6 +243,23 @@ def cross_validation_folds(data: PreparedData, k: int, seed: int) -> list[Prepar
         keys={**data.keys, "train": keys[fit], "val": keys[held]}) for fit, held in parts]
 
 
+def train_plus_validation(data: PreparedData) -> PreparedData:
+    """The refit's view: train and validation rows as one training split, no validation rows
+    (a fixed epoch count needs none), the test split carried along untouched and unused. The
+    vocabulary stays the train split's (the model's inputs are those the campaign tuned on)."""
+    def joined(name: str) -> dict[str, np.ndarray]:
+        parts = getattr(data, name)
+        if "train" not in parts:
+            return dict(parts)
+        return {**parts, "train": np.concatenate([parts["train"], parts["val"]]),
+                "val": parts["val"][:0]}
+
+    return dataclasses.replace(
+        data, x_train=np.concatenate([data.x_train, data.x_val]),
+        y_train=np.concatenate([data.y_train, data.y_val]), x_val=data.x_val[:0],
+        y_val=data.y_val[:0], rows=joined("rows"), keys=joined("keys"))
+
+
 def cache_path(cache_dir: Path, key: str) -> Path:
     """Where `prepare` keeps the arrays of fingerprint `key` under `cache_dir` (a folder; what
     `load_prepared` reads)."""

@@ -46,6 +46,8 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
             metric: r["metrics"].get(metric),
             # spread over folds / seeds of a noise-aware objective (absent: one run per trial)
             "± sd": r["metrics"].get(f"{metric}_sd"),
+            # training runs the value is the mean of (more for intensified trials)
+            "units": len([u for u in r["tags"].get("units", "").split(", ") if u]) or None,
             "best_epoch": r["metrics"].get("best_epoch"),
             "trial_index": int(r["tags"].get("ax_trial_index", -1)),
             "arm_name": r["tags"].get("arm_name", ""),
@@ -60,7 +62,7 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
     frame = pd.DataFrame(records)
     if frame.empty:
         return frame
-    for optional in ("± sd", "best_epoch"):
+    for optional in ("± sd", "units", "best_epoch"):
         if frame[optional].isna().all():
             frame = frame.drop(columns=optional)
     return frame.sort_values("trial_index").reset_index(drop=True)
@@ -76,7 +78,7 @@ def format_table(frame: pd.DataFrame, fmt: str = "text") -> str:
         if column.startswith(("val_", "paper_")) or column in ("learning_rate", "dropout_rate",
                                                                 "± sd"):
             shown[column] = [f"{v:.6f}" if isinstance(v, float) else v for v in shown[column]]
-        elif column == "best_epoch":
+        elif column in ("best_epoch", "units"):
             shown[column] = [int(v) if isinstance(v, float) else v for v in shown[column]]
     if fmt == "markdown":
         return shown.to_markdown(index=False)

@@ -33,10 +33,12 @@ from ..store.paths import Store
 from ..store.search import Search
 from ..store.tracking import Tracker
 from .background import BackgroundWriter
+from .intensify import intensify, intensify_plan
 from .provenance import data_tags, git_commit
 from .reconcile import reconcile, tag_best
 from .record import CampaignRecord, best_trial
 from .recorder import Recorder
+from .refit import refit_winner
 from .resume_check import changed_records
 from .scheduler import CampaignStopped, Scheduler
 from .scoring import log_baselines, score_winner
@@ -67,6 +69,7 @@ def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: St
     it). A resumed campaign is first checked against what it recorded (InputError naming the
     change, unless `allow_changes`), then Ax and MLflow are reconciled (see reconcile)."""
     start = time.perf_counter()
+    intensify_plan(experiment, trials)  # too few trials for intensify: said before any write
     with campaign_lock(store.path, name):
         record, changes, resuming = open_campaign_record(
             experiment, name, trials, store, progress, allow_changes, attach_seed_table)
@@ -166,29 +169,41 @@ def _start_parent(tracker: Tracker, experiment: ExperimentConfig, name: str, tri
 
 
 def run_trials(record: CampaignRecord, executor: Executor) -> CampaignSummary:
-    """The trials (scheduler + recorder), then the campaign's end: its winner scored once on
-    test beside the baselines, and Ax's model-predicted best recorded for comparison."""
+    """The trials (scheduler + recorder), then the campaign's end: the top trials intensified
+    (with `intensify`: the search runs the trials its reserve leaves), the winner refit on
+    train + validation (with `refit`), the final model scored once on test beside the
+    baselines, and Ax's model-predicted best recorded for comparison."""
     exp, tracker, parent_id = record.experiment, record.tracker, record.parent_id
+    plan = intensify_plan(exp, record.trials)
+    searching = dataclasses.replace(record, trials=plan.search_trials) if plan else record
     tracker.set_tags(parent_id, {T.EXECUTOR: executor.name, "workers": executor.capacity,
                                  "early_stopping": exp.early_stopping.enabled,
-                                 **executor.tags()})
+                                 T.SEARCH_TRIALS: searching.trials, **executor.tags()})
+    if plan and plan.reserve:
+        record.progress(f"intensify: {plan.reserve} of {record.trials} trials' units kept "
+                        f"back for the top {plan.top} trials (at least {plan.min_units} units "
+                        f"each); the search runs {plan.search_trials} trials")
     writer = BackgroundWriter()
     # the baselines are computed while the first trials train
     baselines = writer.submit(log_baselines, tracker, parent_id, exp, record.data,
                               record.store)
-    recorder = Recorder(record, writer, executor.name)
+    recorder = Recorder(searching, writer, executor.name)
     recorder.load()
     try:
-        Scheduler(record, executor, recorder,
+        Scheduler(searching, executor, recorder,
                   cache_file=cache_path(record.store.cache_dir, record.data.fingerprint)).run()
         writer.drain()  # the best model is logged before anyone reads it
+        if plan:
+            intensify(record, plan)
+            tag_best(tracker, parent_id, record.metric, record.direction)
         recorder.log_table()  # again: the last trial's write may have been cut by a kill
     finally:
         writer.close()
     rows = record.rows()
     best = best_trial(rows, record.metric, record.direction)
     if best is not None:
-        score_winner(tracker, parent_id, best, record.data, record.progress)
+        score_winner(tracker, parent_id, best, record.data, record.progress,
+                     refit_winner(record, best))
         if baselines.result():
             record.progress(baselines.result())
     predicted = record.search.predicted_best()

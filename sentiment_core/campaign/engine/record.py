@@ -50,18 +50,29 @@ class CampaignRecord:
         return self.tracker.trial_rows(self.parent_id)
 
 
-def best_trial(rows: list[dict[str, Any]], metric: str, direction: str
-               ) -> dict[str, Any] | None:
-    """The campaign's best finished trial by its value (the mean over its units). Paper rows,
-    reproductions, trials that early stopping ended before their last epoch and values
-    recovered from Ax without a model never count; ties go to the trial that finished first
-    (the one whose model the campaign logged)."""
+def eligible(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """The trials that can be the campaign's best: its own finished trials with a value. Paper
+    rows, reproductions, refits, trials that early stopping ended before their last epoch and
+    values recovered from Ax without a model never count."""
     scored = []
     for row in rows:
         tags = T.trial_tags(row)
         if tags.source == T.FROM_CAMPAIGN and row["status"] == "FINISHED" \
                 and metric in row["metrics"] and not tags.early_stopped and not tags.recovered:
             scored.append(row)
+    return scored
+
+
+def best_trial(rows: list[dict[str, Any]], metric: str, direction: str
+               ) -> dict[str, Any] | None:
+    """The campaign's best trial by its value (the mean over its units; after
+    intensification, over all of them, which is also what Ax holds). Once trials were
+    intensified, the best comes from them: a trial measured on more seeds beats one measured on
+    fewer whose mean is luckier (SMAC's incumbent rule). Ties go to the trial that finished
+    first (the one whose model the campaign logged)."""
+    scored = eligible(rows, metric)
+    intensified = [r for r in scored if r["tags"].get(T.INTENSIFIED)]
+    scored = intensified or scored
     if not scored:
         return None
     sign = -1 if direction == "maximize" else 1

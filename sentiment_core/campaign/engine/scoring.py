@@ -1,7 +1,8 @@
 """Scoring, one path for every caller: the validation details a trial logs, the baselines, and
 the test split, read for scoring here alone. "Score once, record why": a model's test metrics
 are logged once, with the tag `test_scored` saying why (winner: the campaign's chosen model;
-stage: a stage's own test split; explicit: `reproduce --score-test` on another trial); the
+refit: the chosen model retrained on train + validation, scored in the winner's place; stage: a
+stage's own test split; explicit: `reproduce --score-test` on another trial); the
 campaign's parent counts its scorings of the test split (`test_scorings`)."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ...evaluation import (
 from ..store.paths import Store
 from ..store.tracking import Tracker
 
-WINNER, STAGE, EXPLICIT = "winner", "stage", "explicit"  # why a model met the test split
+WINNER, REFIT, STAGE, EXPLICIT = "winner", "refit", "stage", "explicit"  # why a model met test
 
 
 def validation_details(y_true: np.ndarray, proba: np.ndarray, class_names: list[str],
@@ -71,7 +72,7 @@ def score_on_test(tracker: Tracker, run_id: str, classifier: TextClassifier,
     """Score a model on the test split once and log it on its run, tagged with why; a run
     scored before keeps its first scores (they are returned)."""
     run = tracker.client.get_run(run_id)
-    if run.data.tags.get(T.TEST_SCORED) in (WINNER, STAGE, EXPLICIT) \
+    if run.data.tags.get(T.TEST_SCORED) in (WINNER, REFIT, STAGE, EXPLICIT) \
             or "test_macro_f1" in run.data.metrics:  # stores before this tag: scored too
         return {k: v for k, v in run.data.metrics.items() if k.startswith("test_")}
     metrics = test_metrics(classifier, data)
@@ -81,26 +82,29 @@ def score_on_test(tracker: Tracker, run_id: str, classifier: TextClassifier,
 
 
 def score_winner(tracker: Tracker, parent_id: str, best: dict[str, Any], data: PreparedData,
-                 progress: Callable[[str], None]) -> None:
+                 progress: Callable[[str], None], refit: tuple[str, Any] | None = None) -> None:
     """The campaign's chosen winner (chosen on validation before this; nothing is chosen by
-    test score after it) on the test split. A resumed campaign whose winner changed scores
-    the new one as a further scoring: the parent counts them and keeps each as a step of its
-    `test_*` metrics."""
+    test score after it) on the test split; with `refit` = (run id, classifier), the winner
+    retrained on train + validation is scored in its place (the tuned-split model is not). A
+    resumed campaign whose winner changed scores the new one as a further scoring: the parent
+    counts them and keeps each as a step of its `test_*` metrics."""
     tags = T.CampaignTags.of(tracker.client.get_run(parent_id).data.tags)
-    if tags.test_scored_run_id == best["run_id"]:
+    run_id, why = (refit[0], REFIT) if refit else (best["run_id"], WINNER)
+    if tags.test_scored_run_id == run_id:
         return
-    classifier = tracker.load_classifier(best["run_id"])
+    classifier = refit[1] if refit else tracker.load_classifier(run_id)
     if classifier is None:
         return
-    metrics = score_on_test(tracker, best["run_id"], classifier, data, WINNER)
+    metrics = score_on_test(tracker, run_id, classifier, data, why)
     scorings = tags.test_scorings + 1
     tracker.log_metrics(parent_id, metrics, step=scorings)
     index = best["tags"][T.AX_TRIAL_INDEX]
-    tracker.set_tags(parent_id, {T.TEST_SCORED_RUN_ID: best["run_id"],
+    tracker.set_tags(parent_id, {T.TEST_SCORED_RUN_ID: run_id,
                                  T.TEST_SCORED_TRIAL: index, T.TEST_SCORINGS: scorings})
     again = (f"; scoring {scorings} of this campaign's test split (a resume found a new "
              "winner)") if scorings > 1 else ", scored once"
-    progress(f"winner trial {index} on the held-out test split{again}: "
+    what = "refit of winner trial" if refit else "winner trial"
+    progress(f"{what} {index} on the held-out test split{again}: "
              f"macro F1 {metrics['test_macro_f1']:.4f}, ROC AUC {metrics['test_roc_auc']:.4f}")
 
 

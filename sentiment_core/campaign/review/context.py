@@ -138,10 +138,15 @@ def open_campaign(store: Store, name: str, progress: Callable[[str], None] = pri
 
 
 def resolve_model(store: Store, name_or_run: str) -> tuple[Tracker, Any, TextClassifier]:
-    """A campaign name (its best trial's model) or an MLflow run id with a logged model."""
+    """A campaign name (its final model: the refit of its winner on train + validation where
+    the campaign made one, else its best trial's model) or an MLflow run id with a logged
+    model."""
     tracker = store.tracker()
     parent = tracker.find_campaign(name_or_run)
-    run_id = parent.data.tags.get(T.BEST_RUN_ID) if parent else name_or_run
+    run_id = name_or_run
+    if parent is not None:
+        tags = parent.data.tags
+        run_id = tags.get(T.REFIT_RUN_ID) or tags.get(T.BEST_RUN_ID)
     try:
         run = tracker.client.get_run(run_id)
     except Exception:  # noqa: BLE001 - MLflow raises its own exception type for unknown ids

@@ -211,6 +211,12 @@ class Search:
         self.client.complete_trial(trial_index=index, raw_data=dict(metrics),
                                    progression=progression)
 
+    def retell(self, index: int, metrics: dict[str, float | tuple[float, float]]) -> None:
+        """A completed trial's value replaced (intensification measured it on more seeds):
+        Ax 1.3's `Client.attach_data` replaces the observation of the same arm, metric and
+        (absent) progression, keeps the trial COMPLETED, and saves it."""
+        self.client.attach_data(trial_index=index, raw_data=dict(metrics))
+
     def report(self, index: int, metric: str, value: float, epoch: int) -> None:
         """One epoch's value of a running trial (a learning curve for early stopping)."""
         self.client.attach_data(trial_index=index, raw_data={metric: float(value)},
