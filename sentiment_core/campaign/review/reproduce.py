@@ -127,11 +127,15 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
         "recorded_git_commit": recorded.get("git_commit", "")})
     report = Reproduction(campaign, source["run_id"], run_id,
                           int(source["tags"][T.AX_TRIAL_INDEX]), metric,
-                          float(source["metrics"][metric]), float(result.mean[metric]), seed,
+                          # an intensified trial's first units are what a rerun trains again
+                          float(source["metrics"].get(f"initial_{metric}",
+                                                      source["metrics"][metric])),
+                          float(result.mean[metric]), seed,
                           recorded.get("git_commit", ""), result.sd(metric))
     units = objective.replicates
+    used = max(units, len(T.trial_tags(source).units))  # intensification's seeds come next
     for k in range(1, extra_seeds + 1):
-        other = seed + k * units  # the objective uses seeds seed .. seed + units - 1
+        other = seed + used + (k - 1) * units  # the trial used seeds seed .. seed + used - 1
         progress(f"retraining with seed {other}")
         report.other_seeds[other] = run_objective(params, data, other, family, objective.folds,
                                                   units).mean[metric]
