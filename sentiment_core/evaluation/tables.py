@@ -65,6 +65,8 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
     for optional in ("± sd", "units", "best_epoch"):
         if frame[optional].isna().all():
             frame = frame.drop(columns=optional)
+    if "units" in frame and frame["units"].dropna().nunique() <= 1:
+        frame = frame.drop(columns="units")  # shown where trials differ (intensification)
     return frame.sort_values("trial_index").reset_index(drop=True)
 
 
