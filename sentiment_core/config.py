@@ -23,6 +23,7 @@ from .run_config import (  # noqa: F401 - part of the schema, re-exported
     EarlyStoppingConfig,
     ExecutionConfig,
     OptimizerConfig,
+    RacingConfig,
     check_early_stopping,
     check_execution,
 )
@@ -192,6 +193,7 @@ class ExperimentConfig:
     optimizer: OptimizerConfig = OptimizerConfig()
     budget: BudgetConfig = BudgetConfig()
     early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
+    racing: RacingConfig = RacingConfig()
     execution: ExecutionConfig = ExecutionConfig()
     election: ElectionConfig = ElectionConfig()
     seed: int = 0

@@ -38,6 +38,18 @@ class EarlyStoppingConfig:
 
 
 @dataclass(frozen=True)
+class RacingConfig:
+    """Racing across a trial's units (seeds, folds): after each unit, a trial whose upper
+    confidence bound is below the incumbent's mean stops there and is told to Ax with what it
+    has. The noise is the campaign's pooled within-trial sd (see campaign/engine/noise.py)."""
+
+    enabled: bool = False
+    # one-sided z of "clearly behind": m - b < -z * sd * sqrt(1/n + 1/n_best); 1.645 = 95%
+    z: float = 1.645
+    min_df: int = 3  # pooled degrees of freedom before anything is raced (or told as noise)
+
+
+@dataclass(frozen=True)
 class ExecutionConfig:
     """Where trials run; the campaign process stays the only one talking to Ax and MLflow."""
 
@@ -62,11 +74,13 @@ def check_early_stopping(exp: Any, where: str) -> None:
         raise InputError(where, "early_stopping.percentile", "must be between 0 and 100")
     if es.min_epochs < 0 or es.min_curves < 1:
         raise InputError(where, "early_stopping", "min_epochs must be >= 0, min_curves >= 1")
-    if es.enabled and (exp.objective.folds > 1 or exp.objective.replicates > 1):
-        # per-epoch values carry no standard error; Ax cannot model them beside (mean, sem)
-        raise InputError(where, "early_stopping.enabled",
-                         "needs objective.folds = replicates = 1 (per-epoch values have no "
-                         "standard error to mix with the folds' mean and SEM)")
+    racing = exp.racing
+    if racing.z <= 0 or racing.min_df < 1:
+        raise InputError(where, "racing", "z must be > 0 and min_df >= 1")
+    if racing.enabled and (exp.objective.replicates < 2 or exp.objective.folds > 1):
+        # a seed's mean over K folds is one estimate, complete only after the last fold
+        raise InputError(where, "racing.enabled",
+                         "needs objective.replicates >= 2 and folds = 1 (seeds to race over)")
 
 
 def check_execution(ex: ExecutionConfig, where: str) -> None:

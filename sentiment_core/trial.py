@@ -348,6 +348,12 @@ class ObjectiveResult:
     val_true: np.ndarray  # the labels `val_proba` refers to (held-out rows of every unit)
     val_proba: np.ndarray  # out-of-fold probabilities (folds) or the seeds' mean (replicates)
     model: Any = field(default=None, repr=False)  # the units' models averaged: one Keras model
+    planned_units: int = 0  # folds x replicates; more than len(units) when cut short
+
+    @property
+    def raced(self) -> bool:
+        """The campaign stopped it after a unit (racing): fewer units than planned."""
+        return not self.stopped and len(self.units) < self.planned_units
 
     @property
     def stopped(self) -> bool:
@@ -383,8 +389,9 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
                   epoch_metrics: bool = False) -> ObjectiveResult:
     """`run_trial` over K grouped folds of train + validation (folds > 1) and/or R seeds
     (seed, seed + 1, ...). With folds = replicates = 1 it is one `run_trial` on the fixed split.
-    `on_unit(i, name, result)` is called after each unit (logging per fold or seed). A unit
-    stopped through `on_epoch` ends the trial: no further unit is trained."""
+    `on_unit(i, name, result)` is called after each unit (logging per fold or seed; True stops
+    the trial there: racing). A unit stopped through `on_epoch` ends the trial too: no further
+    unit is trained."""
     views = cross_validation_folds(data, folds, seed) if folds > 1 else [data]
     units, names, truths, probas = [], [], [], []
     for f, view in enumerate(views, start=1):
@@ -395,18 +402,19 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
                                epoch_metrics)
             units.append(result)
             names.append(name or f"seed {seed}")
-            if on_unit:
-                on_unit(len(units), names[-1], result)
-            if result.stopped:
+            # on_unit returning True: the campaign raced this trial out (no further unit)
+            raced = bool(on_unit and on_unit(len(units), names[-1], result) is True)
+            if result.stopped or raced:
                 break
-        fold_units = units[-replicates:] if not units[-1].stopped else \
-            units[len(truths) * replicates:]
+        cut = units[-1].stopped or raced
+        fold_units = units[len(truths) * replicates:] if cut else units[-replicates:]
         truths.append(view.y_val)
         probas.append(np.mean([u.val_proba for u in fold_units], axis=0))
-        if units[-1].stopped:
+        if cut:
             break
     return ObjectiveResult(units, names, np.concatenate(truths), np.concatenate(probas),
-                           average_models([u.model for u in units]))
+                           average_models([u.model for u in units]),
+                           planned_units=len(views) * replicates)
 
 
 def average_models(models: list[Any]):

@@ -40,12 +40,20 @@ def test_workers_alone_choose_local_processes(tiny_experiment):
     assert (ray.execution.executor, ray.execution.gpus_per_trial) == ("ray", 0.5)
 
 
-def test_early_stopping_refuses_a_noisy_objective(write_experiment):
+def test_early_stopping_takes_a_noisy_objective(write_experiment):
+    """Ax's per-epoch rule watches the first unit; the final mean is told without a standard
+    error then (per-epoch values carry none), so replicates and folds no longer refuse it."""
     experiment = load_experiment(write_experiment(objective={
         "metric": "val_roc_auc", "direction": "maximize", "folds": 3}))
+    assert with_execution(experiment, early_stopping=True).early_stopping.enabled
+
+
+@pytest.mark.parametrize("objective", [{"replicates": 1}, {"replicates": 2, "folds": 2}])
+def test_racing_needs_seeds_to_race_over(write_experiment, objective):
     with pytest.raises(InputError) as err:
-        with_execution(experiment, early_stopping=True)
-    assert err.value.field == "early_stopping.enabled"
+        load_experiment(write_experiment(racing={"enabled": True}, objective={
+            "metric": "val_roc_auc", "direction": "maximize", **objective}))
+    assert err.value.field == "racing.enabled"
 
 
 # ---- the loop, with a scripted executor -------------------------------------------------------
