@@ -44,9 +44,12 @@ def write_report(ctx: CampaignContext, out_root: Path,
     log_test_once(ctx)
     progress("report: baselines (majority, TextBlob, VADER, TF-IDF + logistic regression)")
     comparison = comparison_table(ctx, evals)
-    opt_key = next((k for k in evals if "chosen" in k and k.startswith("val")), "val @ 0.5")
-    threshold = evals[opt_key]["threshold"]
-    errors = error_analysis(ctx.texts()["val"], ctx.proba("val"), names, threshold)
+    threshold = ctx.classifier.threshold  # stored: chosen on validation (out-of-fold)
+    if exp.objective.folds > 1:  # the fold ensemble trained on these rows: nothing to learn
+        errors = pd.DataFrame({"note": ["folds: the validation rows were inside the fold "
+                                        "models' training data; no in-sample error analysis"]})
+    else:
+        errors = error_analysis(ctx.texts()["val"], ctx.proba("val"), names, threshold)
 
     frame = campaign_frame(ctx)
     figures["trace.png"] = plots.optimization_trace(
@@ -72,7 +75,7 @@ def write_report(ctx: CampaignContext, out_root: Path,
         history = {key: values[:epochs] for key, values in history.items()}
         title += f", {ctx.best['tags'].get('units', 'unit 1').split(', ')[0]}"
     figures["best_learning_curves.png"] = plots.learning_curves(history, title)
-    for split in ("val", "test"):
+    for split in ("val", "test") if exp.objective.folds == 1 else ("test",):
         y = getattr(data, f"y_{split}")
         figures[f"best_confusion_{split}.png"] = plots.confusion_matrix(
             y, predictions(ctx.proba(split), threshold), names,
@@ -153,9 +156,9 @@ Rows with <code>paper_keras_cv</code> are the paper's own trials (another datase
 
 <h2>Best trial</h2>
 {_img(pngs['best_learning_curves.png'])}
-<div class="grid">{_img(pngs['best_confusion_val.png'])}
-{_img(pngs['best_confusion_test.png'])}
-{_img(pngs['best_roc_val.png'])}{_img(pngs['best_roc_test.png'])}</div>
+<div class="grid">{''.join(_img(pngs[f'best_{kind}_{split}.png'])
+                            for kind in ('confusion', 'roc') for split in ('val', 'test')
+                            if f'best_{kind}_{split}.png' in pngs)}</div>
 <p class="note">The threshold is chosen on validation (maximum macro F1); the test split is
 scored with the model the campaign selected on validation, after the search.</p>
 {_table_html(metrics, digits=4)}
@@ -192,11 +195,12 @@ def _spread(row: dict[str, Any], metric: str) -> str:
 def _val_to_test(evals: dict[str, dict], metric: str, folds: int) -> str:
     """One line: the selected model's validation score -> its test score, at 0.5."""
     key = metric.removeprefix("val_")
-    val, test = evals["val @ 0.5"]["summary"].get(key), evals["test @ 0.5"]["summary"].get(key)
+    first = next(iter(evals.values()))["summary"]  # val @ 0.5, or out-of-fold with folds
+    val, test = first.get(key), evals["test @ 0.5"]["summary"].get(key)
     if val is None or test is None:
         return ""
-    caveat = (" (validation rows were inside the fold models' training data: in-sample)"
-              if folds > 1 else "")
+    caveat = (" (validation: out-of-fold predictions of the fold models, as recorded; test: "
+              "their ensemble)" if folds > 1 else "")
     return (f"Validation → test ({key} at 0.5, the selected model): {val:.4f} → {test:.4f} "
             f"({test - val:+.4f}){caveat}")
 
