@@ -50,7 +50,7 @@ test: setup ## Fast tests (tiny generated data, 1-epoch trials; real-data checks
 	$(PY) -m pytest
 
 test-full: setup ## All tests, slow ones included
-	$(PY) -m pytest -m "slow or not slow"
+	SENTIMENT_HPO_FUZZ_EXAMPLES=300 $(PY) -m pytest -m "slow or not slow"
 
 BENCH_STORE := $(shell mktemp -u /tmp/sentiment-hpo-bench-XXXXXX)
 bench: setup ## All benchmarks (about 2 h on 2 cores); figures into benchmarks/RESULTS.md
