@@ -15,6 +15,8 @@ from .cleaning import STEPS, duplicate_groups, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
 from .features import FEATURE_NAMES, feature_scaler, feature_spec, token_features
 from .labeling import lexicon_scores
+from .leakage import format_leakage, near_copies, split_leakage
+from .near_duplicates import containment_pairs
 from .pipeline import (
     Labeled,
     PreparedData,
@@ -23,6 +25,7 @@ from .pipeline import (
     load_labeled,
     load_prepared,
     prepare,
+    split_rows,
     split_texts,
 )
 from .readers import read_csv, read_user_csv, resolve_dataset
@@ -50,9 +53,11 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 __all__ = [
     "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
     "bucket_boundaries", "bucketed_batches", "build_vocabulary", "cache_path",
-    "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key",
-    "feature_scaler", "feature_spec", "fetch", "format_summary", "labeling", "leak_free_split",
-    "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "prepare", "read_csv",
-    "read_user_csv", "resolve_dataset", "sha256_of", "split_texts", "summarize",
+    "check_data_names", "containment_pairs", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key",
+    "feature_scaler", "feature_spec", "fetch", "format_leakage", "format_summary", "labeling", "leak_free_split",
+    "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "near_copies", "prepare",
+    "read_csv",
+    "read_user_csv", "resolve_dataset", "sha256_of", "split_leakage", "split_rows", "split_texts",
+    "summarize",
     "token_features", "token_lengths", "vectorize",
 ]

@@ -38,7 +38,8 @@ from .readers import read_csv, resolve_sources
 from .registry import sha256_of
 from .splits import grouped_folds, leak_free_split
 
-CACHE_VERSION = 3  # bump when the prepared arrays or the cache layout change (3: .npy folder)
+CACHE_VERSION = 4  # bump when the prepared arrays, the split or the cache layout change
+# (3: .npy folder; 4: near-duplicate groups)
 
 
 @dataclass
@@ -143,6 +144,21 @@ def _read_source(experiment: ExperimentConfig, dataset, path: Path,
     })
 
 
+def split_rows(experiment: ExperimentConfig,
+               labeled: Labeled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions in `labeled.frame` of the train, validation and test rows (what `prepare`
+    vectorizes; no TensorFlow needed)."""
+    frame, s = labeled.frame, experiment.split
+    try:
+        return leak_free_split(frame["key"].tolist(), frame["label"].to_numpy(),
+                               s.validation, s.test, experiment.seed)
+    except ValueError:
+        raise InputError(experiment.path, "split",
+                         f"{len(frame)} rows of {labeled.source.name} are too few for validation "
+                         f"{s.validation} and test {s.test} with every class on each side") \
+            from None
+
+
 def split_texts(experiment: ExperimentConfig, directory: Path,
                 data: PreparedData) -> dict[str, pd.DataFrame]:
     """Raw and cleaned text, group and label of each split's rows, in the arrays' order."""
@@ -191,15 +207,7 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
     progress(f"data: reading and cleaning {names}")
     labeled = load_labeled(experiment, directory)
     frame = labeled.frame
-    s = experiment.split
-    try:
-        train, val, test = leak_free_split(frame["key"].tolist(), frame["label"].to_numpy(),
-                                           s.validation, s.test, experiment.seed)
-    except ValueError:
-        raise InputError(experiment.path, "split",
-                         f"{len(frame)} rows of {names} are too few for validation "
-                         f"{s.validation} and test {s.test} with every class on each side") \
-            from None
+    train, val, test = split_rows(experiment, labeled)
     progress(f"data: vectorizing {len(train)} train / {len(val)} val / {len(test)} test rows")
     from .vectorization import build_vocabulary, vectorize  # imports TensorFlow
 
