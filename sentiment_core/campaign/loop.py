@@ -376,7 +376,7 @@ def log_baselines(tracker: Tracker, run_id: str, experiment: ExperimentConfig,
         cached.write_text(table.to_json(orient="records", indent=1))
     metrics = {f"baseline_{BASELINE_SLUGS.get(r['baseline'], r['baseline'])}_{r['split']}_{k}": v
                for r in table.to_dict("records") for k, v in r.items()
-               if k not in ("baseline", "split") and np.isfinite(v)}
+               if k not in ("baseline", "split", "setting") and np.isfinite(v)}
     tracker.log_metrics(run_id, metrics)
     tracker.log_files(run_id, texts={"baselines.json": table.to_json(orient="records",
                                                                         indent=1)})

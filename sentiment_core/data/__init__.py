@@ -15,7 +15,7 @@ from .cleaning import STEPS, duplicate_groups, duplicate_key, make_cleaner
 from .eda import format_summary, summarize
 from .features import FEATURE_NAMES, feature_scaler, feature_spec, token_features
 from .labeling import lexicon_scores
-from .leakage import format_leakage, near_copies, split_leakage
+from .leakage import format_leakage, near_copies, split_files_leakage, split_leakage
 from .near_duplicates import containment_pairs
 from .pipeline import (
     Labeled,
@@ -57,7 +57,8 @@ __all__ = [
     "feature_scaler", "feature_spec", "fetch", "format_leakage", "format_summary", "labeling", "leak_free_split",
     "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "near_copies", "prepare",
     "read_csv",
-    "read_user_csv", "resolve_dataset", "sha256_of", "split_leakage", "split_rows", "split_texts",
+    "read_user_csv", "resolve_dataset", "sha256_of", "split_files_leakage", "split_leakage",
+    "split_rows", "split_texts",
     "summarize",
     "token_features", "token_lengths", "vectorize",
 ]

@@ -94,3 +94,16 @@ def format_leakage(leakage: dict[str, dict], reference: str = "train") -> str:
     return "\n".join(f"  {split:<6} {v['near_copies']:>6,} of {v['rows']:>7,} rows "
                      f"({100 * v['rate']:.2f}%) are near-copies of a {reference} row"
                      for split, v in leakage.items())
+
+
+def split_files_leakage(folder) -> dict[str, dict]:
+    """`split_leakage` of the train/val/test CSV files `data split` wrote to `folder` (their raw
+    `text` column): the check read from the files anyone can audit."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    texts = {split: pd.read_csv(Path(folder) / f"{split}.csv", dtype={"text": str},
+                                keep_default_na=False)["text"].tolist()
+             for split in ("train", "val", "test")}
+    return split_leakage(texts)

@@ -42,10 +42,17 @@ def shingle_sets(texts: list[str], size: int = SHINGLE) -> tuple[np.ndarray, np.
     starts = np.arange(len(ids) - size + 1)
     same_row = row[starts] == row[starts + size - 1]  # all `size` words in one text
     starts = starts[same_row]
-    parts = np.stack([ids[starts + k] for k in range(size)], axis=1)
-    shingle = np.unique(parts, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
-    pairs = np.unique(np.stack([row[starts], shingle], axis=1), axis=0)  # distinct per row
-    return pairs[:, 0], pairs[:, 1]
+    width = int(ids.max()) + 1
+    if width ** size < 2 ** 62:  # the words' ids as one integer: hashed, not sorted
+        code = np.zeros(len(starts), np.int64)
+        for k in range(size):
+            code = code * width + ids[starts + k]
+        shingle = pd.factorize(code)[0].astype(np.int64)
+    else:
+        parts = np.stack([ids[starts + k] for k in range(size)], axis=1)
+        shingle = np.unique(parts, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    pair = _distinct(row[starts] * (int(shingle.max()) + 1) + shingle)  # distinct per row
+    return pair // (int(shingle.max()) + 1), pair % (int(shingle.max()) + 1)
 
 
 def containment_pairs(texts: list[str], threshold: float = THRESHOLD,
@@ -73,8 +80,7 @@ def containment_pairs(texts: list[str], threshold: float = THRESHOLD,
     by_shingle = np.argsort(shingle, kind="stable")
     post_rows = row[by_shingle]
     post_start = np.searchsorted(shingle[by_shingle], np.arange(len(df) + 1))
-    member = row * len(df) + shingle  # (row, shingle) keys, for exact overlap counts
-    member.sort()
+    member = pd.Index(row * len(df) + shingle)  # (row, shingle) keys: hashed lookups
     found = []
     counts = df[probe_shingle]
     bounds = np.searchsorted(np.cumsum(counts), np.arange(_CHUNK_PROBES, counts.sum(),
@@ -82,8 +88,15 @@ def containment_pairs(texts: list[str], threshold: float = THRESHOLD,
     for part in np.split(np.arange(len(probe_row)), bounds):
         found.append(_verified(probe_row[part], probe_shingle[part], post_rows, post_start,
                                size, need, row, shingle, member, len(df)))
-    pairs = np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), np.int64)
-    return pairs.reshape(-1, 2)
+    pairs = np.concatenate(found)
+    code = _distinct(pairs[:, 0] * len(size) + pairs[:, 1])
+    return np.stack([code // len(size), code % len(size)], axis=1)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort: faster here than numpy's hashed unique)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 def _verified(p_row, p_shingle, post_rows, post_start, size, need, row, shingle, member,
@@ -95,7 +108,8 @@ def _verified(p_row, p_shingle, post_rows, post_start, size, need, row, shingle,
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     other = post_rows[np.repeat(post_start[p_shingle], lengths) + offsets]
     longer = (size[other] > size[small]) | ((size[other] == size[small]) & (other > small))
-    cand = np.unique(np.stack([small[longer], other[longer]], axis=1), axis=0)
+    code = _distinct(small[longer] * len(size) + other[longer])
+    cand = np.stack([code // len(size), code % len(size)], axis=1)
     if not len(cand):
         return np.zeros((0, 2), np.int64)
     # overlap: each shingle of the shorter row looked up in the longer row's set
@@ -103,7 +117,7 @@ def _verified(p_row, p_shingle, post_rows, post_start, size, need, row, shingle,
     n = size[cand[:, 0]]
     index = np.repeat(first, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     keys = np.repeat(cand[:, 1], n) * n_shingles + shingle[index]
-    hit = member[np.minimum(np.searchsorted(member, keys), len(member) - 1)] == keys
+    hit = member.get_indexer(keys) >= 0
     overlap = np.bincount(np.repeat(np.arange(len(cand)), n), weights=hit, minlength=len(cand))
     ok = overlap >= need[first]
     return np.sort(cand[ok], axis=1)
