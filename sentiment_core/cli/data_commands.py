@@ -64,8 +64,7 @@ def split_frames(exp, labeled) -> dict:
     row, text, clean, label, class, group: what `data split` writes."""
     import numpy as np
 
-    from ..data import split_rows
-    from ..data.splits import grouped_folds
+    from ..data import grouped_folds, split_rows
 
     frame = labeled.frame.assign(**{"class": lambda f: [labeled.class_names[i]
                                                         for i in f["label"]]})

@@ -30,7 +30,7 @@ from .pipeline import (
 )
 from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
-from .splits import leak_free_split
+from .splits import grouped_folds, leak_free_split
 from .vectorization import build_vocabulary, vectorize
 
 
@@ -54,7 +54,7 @@ __all__ = [
     "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
     "bucket_boundaries", "bucketed_batches", "build_vocabulary", "cache_path",
     "check_data_names", "containment_pairs", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key",
-    "feature_scaler", "feature_spec", "fetch", "format_leakage", "format_summary", "labeling", "leak_free_split",
+    "feature_scaler", "feature_spec", "fetch", "format_leakage", "format_summary", "grouped_folds", "labeling", "leak_free_split",
     "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "near_copies", "prepare",
     "read_csv",
     "read_user_csv", "resolve_dataset", "sha256_of", "split_files_leakage", "split_leakage",
