@@ -42,6 +42,8 @@ def shingle_sets(texts: list[str], size: int = SHINGLE) -> tuple[np.ndarray, np.
     starts = np.arange(len(ids) - size + 1)
     same_row = row[starts] == row[starts + size - 1]  # all `size` words in one text
     starts = starts[same_row]
+    if not len(starts):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     width = int(ids.max()) + 1
     if width ** size < 2 ** 62:  # the words' ids as one integer: hashed, not sorted
         code = np.zeros(len(starts), np.int64)
@@ -51,8 +53,9 @@ def shingle_sets(texts: list[str], size: int = SHINGLE) -> tuple[np.ndarray, np.
     else:
         parts = np.stack([ids[starts + k] for k in range(size)], axis=1)
         shingle = np.unique(parts, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
-    pair = _distinct(row[starts] * (int(shingle.max()) + 1) + shingle)  # distinct per row
-    return pair // (int(shingle.max()) + 1), pair % (int(shingle.max()) + 1)
+    n = int(shingle.max()) + 1
+    pair = _distinct(row[starts] * n + shingle)  # each shingle once per row
+    return pair // n, pair % n
 
 
 def containment_pairs(texts: list[str], threshold: float = THRESHOLD,
