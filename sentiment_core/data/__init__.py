@@ -1,9 +1,10 @@
 """The data pipeline: from a raw CSV to the arrays a trial trains on.
 
 registry (known datasets, pinned fetch) -> readers (CSV, columns) -> cleaning (named steps) ->
-labeling (human or lexicon labels) -> splits (leak-free, grouped by duplicate key) ->
-vectorization (vocabulary from train only) -> features (seed 004's engineered features from
-token ids) -> pipeline (`prepare`, cached by fingerprint);
+labeling (human or lexicon labels) -> splits (leak-free, grouped by duplicate key and by
+near_duplicates; `leakage` checks a split independently) -> vectorization (vocabulary from
+train only; with folds, each fold's from its own fit rows) -> features (seed 004's engineered
+features from token ids) -> pipeline (`prepare`, cached by fingerprint);
 eda summarizes a labeled dataset. Knows no optimizer, tracker or model.
 """
 
