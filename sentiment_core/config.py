@@ -91,7 +91,7 @@ class LabelConfig:
 class SplitConfig:
     validation: float = 0.15
     test: float = 0.15
-    group_duplicates: bool = True  # exact and normalized duplicates never cross splits
+    group_duplicates: bool = True  # exact, normalized and near duplicates never cross splits
 
 
 @dataclass(frozen=True)

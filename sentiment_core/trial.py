@@ -278,7 +278,7 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     except (ValueError, KeyError) as err:
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()
-    x_val = model_inputs(model, data.x_val, vocab_size)
+    x_val = fold_inputs(model_inputs(model, data.x_val, vocab_size), data.token_keep)
     best_epoch, callbacks = training_callbacks(keras, params, (x_val, data.y_val))
     reporter = None
     if on_epoch:
@@ -290,7 +290,7 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     callbacks.insert(0, clock)
     # the validation loss (early stopping's judge) weighs classes as training does
     val_weight = np.vectorize(weights.get)(data.y_val).astype("float32") if weights else None
-    x_train = model_inputs(model, data.x_train, vocab_size)
+    x_train = fold_inputs(model_inputs(model, data.x_train, vocab_size), data.token_keep)
     if buckets:
         lengths = token_lengths(data.x_train)
         boundaries = bucket_boundaries(lengths, data.sequence_length, buckets)
@@ -309,6 +309,8 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
                         epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                         callbacks=callbacks, class_weight=weights)
     fitted = time.perf_counter()
+    if data.token_keep is not None:
+        forget_unknown_tokens(model, data.token_keep)
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     losses = history.get("loss", [])
     if not losses or any(math.isnan(v) for v in losses):
@@ -329,6 +331,36 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     return TrialResult(dict(params), seed, metrics, history, timings,
                        _squeeze(val_proba, data), model,
                        stopped=bool(reporter is not None and reporter.stopped))
+
+
+def fold_inputs(inputs, keep: np.ndarray | None):
+    """A fold's model inputs: token ids outside its own vocabulary (`keep`, from its fit rows)
+    read as out-of-vocabulary (1). The engineered features stay those of the full ids, as the
+    fold ensemble computes them at prediction time."""
+    if keep is None:
+        return inputs
+    if isinstance(inputs, dict):
+        return {**inputs, "tokens": np.where(keep[inputs["tokens"]], inputs["tokens"], 1)}
+    return np.where(keep[inputs], inputs, 1)
+
+
+def forget_unknown_tokens(model, keep: np.ndarray) -> None:
+    """After a fold's training: every embedding row of a token outside its vocabulary becomes
+    the out-of-vocabulary row, so the model reads full ids (the ensemble's, the test split's)
+    exactly as it read its own masked ones in training."""
+    import keras
+
+    def layers(outer):
+        for layer in outer.layers:
+            yield layer
+            if hasattr(layer, "layers"):  # a nested model
+                yield from layers(layer)
+
+    for layer in layers(model):
+        if isinstance(layer, keras.layers.Embedding) and layer.input_dim == len(keep):
+            table = np.array(layer.embeddings.numpy())
+            table[~keep] = table[1]
+            layer.embeddings.assign(table)
 
 
 def _squeeze(proba, data: PreparedData) -> np.ndarray:
