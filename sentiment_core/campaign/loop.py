@@ -9,7 +9,7 @@ This process is the only one talking to Ax and MLflow; workers only train (see e
 
 Time outside training is kept off the trial's path: figures, tables and configs are written by
 a background thread (`BackgroundWriter`) while the next trial trains; with `optimizer.prefetch`
-(opt-in: reruns are then not bit-identical) Ax also generates the next candidate meanwhile.
+(the default; the trial stays bit-identical: models.seeding) Ax also generates the next one.
 The records (metrics, statuses, the best's model) are written in the campaign's thread, in the
 order `records` relies on.
 
