@@ -116,9 +116,14 @@ class OptimizerConfig:
     # One trial at a time (inline executor, no early stopping across trials): generate the next
     # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
     # generation time (1-2 s a trial in the BoTorch phase) at the price of one pending trial in
-    # each proposal. Off by default: TensorFlow's CPU results are then not bit-identical (a
-    # trial trained beside Ax's generation did not reproduce), so `reproduce` would differ.
-    prefetch: bool = False
+    # each proposal. The trial stays bit-identical: its Keras seeds are its own
+    # (models.seeding) and Ax's generation leaves Python's and NumPy's generators alone.
+    prefetch: bool = True
+    # Completed trials after which the BoTorch phase optimizes its acquisition function with a
+    # fifth of the effort (campaign/search.py LEAN_ACQUISITION): past this size Ax's ask, not
+    # the trials, caps the trials per hour of a few parallel workers (benchmarks/RESULTS.md,
+    # "Optimizer at scale"). 0: never.
+    lean_after: int = 100
 
 
 @dataclass(frozen=True)
@@ -340,6 +345,8 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         raise InputError(where, "budget.max_failure_rate", "must be between 0 and 1")
     if exp.optimizer.initialization_trials < 1:
         raise InputError(where, "optimizer.initialization_trials", "must be at least 1")
+    if exp.optimizer.lean_after < 0:
+        raise InputError(where, "optimizer.lean_after", "must be 0 (never) or more")
     if exp.optimizer.bayesian_concurrency < 0:
         raise InputError(where, "optimizer.bayesian_concurrency", "must be 0 (no cap) or more")
     check_early_stopping(exp, where)
