@@ -175,10 +175,11 @@ def main() -> None:
         result, seeds, events = trained(True)
         same = (result.metrics == alone.metrics and seeds == seeds0)
         differ += not same
+        first = next((i for i, (a, b) in enumerate(zip(seeds, seeds0)) if a != b), None)
         print(f"with ask #{r + 1}: {exp.objective.metric}="
               f"{result.metrics[exp.objective.metric]:.4f} weights={weights_hash(result.model)} "
               f"keras seeds same={seeds == seeds0} "
-              f"(first differing at {next((i for i, (a, b) in enumerate(zip(seeds, seeds0)) if a != b), None)}) "
+              f"(first differing at {first}) "
               f"metrics identical={result.metrics == alone.metrics}")
         t0 = events[0][0]
         shown = 0
