@@ -305,6 +305,8 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         raise InputError(where, "budget.max_failure_rate", "must be between 0 and 1")
     if exp.optimizer.initialization_trials < 1:
         raise InputError(where, "optimizer.initialization_trials", "must be at least 1")
+    if exp.optimizer.lean_after < 0:
+        raise InputError(where, "optimizer.lean_after", "must be 0 (never) or more")
     if exp.optimizer.bayesian_concurrency < 0:
         raise InputError(where, "optimizer.bayesian_concurrency", "must be 0 (no cap) or more")
     check_early_stopping(exp, where)

@@ -20,9 +20,14 @@ class OptimizerConfig:
     # One trial at a time (inline executor, no early stopping across trials): generate the next
     # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
     # generation time (1-2 s a trial in the BoTorch phase) at the price of one pending trial in
-    # each proposal. Off by default: TensorFlow's CPU results are then not bit-identical (a
-    # trial trained beside Ax's generation did not reproduce), so `reproduce` would differ.
-    prefetch: bool = False
+    # each proposal. The trial stays bit-identical: its Keras seeds are its own
+    # (models.seeding) and Ax's generation leaves Python's and NumPy's generators alone.
+    prefetch: bool = True
+    # Completed trials after which the BoTorch phase optimizes its acquisition function with a
+    # fifth of the effort (campaign/store/search.py LEAN_ACQUISITION): past this size Ax's ask,
+    # not the trials, caps the trials per hour of a few parallel workers (benchmarks/RESULTS.md,
+    # "Optimizer at scale"). 0: never.
+    lean_after: int = 100
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from .models import (
     build_model,
     fine_tune_model,
     model_inputs,
+    seeded,
     train_feature_stats,
 )
 from .training import (  # noqa: F401 - part of this module's interface
@@ -99,8 +100,9 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
             neurons_dense, num_epochs, batch_size, embedding_size for the seed's LSTM; the
             training options above).
         data: vectorized splits from `data.prepare`.
-        seed: seeds Python, NumPy and the backend; the same seed and data give bit-identical
-            metrics.
+        seed: seeds Python, NumPy and the backend, and the trial's own generator for Keras's
+            layer seeds (`models.seeding`); the same seed and data give bit-identical metrics,
+            whatever other threads draw meanwhile.
         family: a name in `models.FAMILIES`.
         on_epoch: called as on_epoch(epoch, num_epochs, logs) after every epoch (progress);
             returning True stops the training there (the result is marked `stopped`).
@@ -118,7 +120,18 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices per new model
     start = time.perf_counter()
     keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+    # the trial's Keras seeds come from a generator of its own: Ax generating in another
+    # thread (optimizer.prefetch) reseeds and restores Python's global one
+    with seeded(seed):
+        return _train(params, data, seed, family, on_epoch, start_from, freeze, epoch_metrics,
+                      start)
+
+
+def _train(params: dict[str, Any], data: PreparedData, seed: int, family: str,
+           on_epoch: EpochCallback | None, start_from: Callable[[], Any] | None,
+           freeze: list[str] | None, epoch_metrics: bool, start: float) -> TrialResult:
+    import keras
+
     epochs, batch_size = int(params["num_epochs"]), int(params["batch_size"])
     if epochs < 1 or batch_size < 1:
         raise TrialFailed(f"num_epochs and batch_size must be >= 1 (got {epochs}, {batch_size})")

@@ -199,6 +199,8 @@ BAD_YAML = {
                         "data.dataset"),
     "unknown objective": ({"objective": {"metric": "val_vibes"}}, None, None, "exp.yaml",
                           "objective.metric"),
+    "negative lean_after": ({"optimizer": {"lean_after": -1}}, None, None, "exp.yaml",
+                           "optimizer.lean_after"),
     "reversed bounds": ({}, space_with(learning_rate={"type": "float", "bounds": [0.05, 0.001]}),
                         None, "space.yaml", "parameters.learning_rate.bounds"),
     "log scale with a zero bound": ({}, space_with(learning_rate={

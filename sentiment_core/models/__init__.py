@@ -2,7 +2,8 @@
 
 registry: the family registry, `build_model`, fine-tuning and model inputs; recurrent: lstm,
 lstm_recurrent_dropout, stacked_lstm, gru; pooled: bilstm_maxpool, bilstm_regularized, avgpool;
-features: the two-input family of seed 004; layers: Keras pieces they need (loaded on first use).
+features: the two-input family of seed 004; layers: Keras pieces they need (loaded on first use);
+seeding: a trial's Keras seeds from a generator of its own.
 Knows no optimizer, tracker or data file: a builder gets parameters and shapes.
 """
 
@@ -21,6 +22,7 @@ from .registry import (
     train_feature_stats,
     uses_features,
 )
+from .seeding import seeded
 
 
 def custom_objects() -> dict:
@@ -33,5 +35,5 @@ def custom_objects() -> dict:
 __all__ = [
     "FAMILIES", "TRAINING_OPTIONS", "Family", "build_model", "check_family",
     "check_space_covers", "compile_model", "custom_objects", "family", "fine_tune_model",
-    "model_inputs", "train_feature_stats", "uses_features",
+    "model_inputs", "seeded", "train_feature_stats", "uses_features",
 ]
