@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sentiment_core.campaign import open_campaign, write_report
-from sentiment_core.campaign.html_report import STYLE, table5_html
+from sentiment_core.campaign.review.html_report import STYLE, table5_html
 from sentiment_core.evaluation import seed_rows, table5
 
 
