@@ -382,6 +382,8 @@ def _print_links(api, name: str | None, base: str, store: Store) -> None:
     click.echo(f"MLflow UI: {page.trials_url}")
     click.echo(f"  campaign {name}: {page.trials} trials, best {page.metric} first; columns "
                f"{page.metric}, " + ", ".join(page.parameters))
+    click.echo(f"Search charts: {page.charts_url}")
+    click.echo(f"  parallel coordinates, {page.metric} by trial and against each parameter")
     click.echo(f"  the campaign run (Table 5, report, best model): {page.run_url}")
 
 

@@ -107,8 +107,10 @@ def data_split(store: Store, experiment: str, out: Path) -> None:
 
 
 def parse_params(space, pairs: tuple[str, ...]) -> dict:
+    """The space's defaults with each NAME=VALUE applied: a value of the parameter's type that
+    the model can take (exit 2 naming the parameter and its valid range, before any work)."""
     from ..config import coerce_param
-    from ..models import TRAINING_OPTIONS
+    from ..models import TRAINING_OPTIONS, check_value
 
     params = space.defaults()
     for pair in pairs:
@@ -116,6 +118,7 @@ def parse_params(space, pairs: tuple[str, ...]) -> dict:
         if not sep:
             raise InputError("--param", pair, "expected NAME=VALUE")
         params[name] = coerce_param(space, name, value, TRAINING_OPTIONS)
+        check_value(name, params[name], "--param")
     return params
 
 

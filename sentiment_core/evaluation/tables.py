@@ -77,10 +77,36 @@ def format_table(frame: pd.DataFrame, fmt: str = "text") -> str:
                                                                 "± sd"):
             shown[column] = [f"{v:.6f}" if isinstance(v, float) else v for v in shown[column]]
         elif column == "best_epoch":
-            shown[column] = [int(v) if isinstance(v, float) else v for v in shown[column]]
+            shown[column] = [epoch_text(v) for v in shown[column]]
     if fmt == "markdown":
         return shown.to_markdown(index=False)
     return shown.to_string(index=False)
+
+
+def epoch_text(value: Any) -> str:
+    """An epoch as an epoch: 3, or the mean over a trial's folds / seeds with one decimal."""
+    if not isinstance(value, (int, float)) or pd.isna(value):
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) \
+            else str(value)
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def readable_table5(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table 5 as text to read on a page: scores with 4 decimals, parameters with 3
+    significant digits, epochs as epochs (the CSV and the tracker keep the exact values)."""
+    shown = frame.astype(object).where(frame.notna(), None)
+    for column in shown.columns:
+        if column == "best_epoch":
+            rule = epoch_text
+        elif column.startswith(("val_", "paper_", "test_")) or column == "± sd":
+            rule = (lambda v: f"{v:.4f}")
+        elif column == "wall_s":
+            rule = (lambda v: f"{v:.1f}")
+        else:  # a parameter: 894, 0.00707, 0.258
+            rule = (lambda v: str(int(v)) if v.is_integer() else f"{v:.3g}")
+        shown[column] = ["" if v is None else rule(v) if isinstance(v, float) else str(v)
+                         for v in shown[column]]
+    return shown
 
 
 def _number(text: str | None) -> Any:

@@ -24,6 +24,7 @@ import numpy as np
 from ..config import SearchSpace
 from ..data import feature_scaler, token_features
 from ..errors import InputError
+from .ranges import check_space_ranges
 
 # Read by trial.run_trial for every family: training length, batch and the optimizer.
 TRIAL_PARAMS = ("learning_rate", "num_epochs", "batch_size")
@@ -186,8 +187,8 @@ def _possible_values(space: SearchSpace, name: str) -> list[Any]:
 
 def check_space_covers(name: str, space: SearchSpace, where: str) -> None:
     """The search space gives the family every parameter it needs (tuned or fixed), a
-    conditional parameter wherever its parent can take a value that needs it, and nothing the
-    family would silently ignore (a misspelt name)."""
+    conditional parameter wherever its parent can take a value that needs it, nothing the
+    family would silently ignore (a misspelt name), and no value the model cannot take."""
     spec = FAMILIES[name]
     given = {**{p: None for p in space.parameters}, **space.fixed}
     missing = [p for p in (*TRIAL_PARAMS, *spec.required) if p not in given]
@@ -208,3 +209,4 @@ def check_space_covers(name: str, space: SearchSpace, where: str) -> None:
         raise InputError(space.path or where, f"parameters.{unused[0]}",
                          f"not read by family {name} (it reads "
                          f"{', '.join(sorted(spec.parameters))})")
+    check_space_ranges(space, where)
