@@ -34,7 +34,9 @@ def seed_rows() -> list[tuple[str, dict[str, Any], float]]:
 def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
            best_run_id: str | None = None) -> pd.DataFrame:
     """One row per campaign trial (and attached paper row); `best_run_id` (the campaign's
-    rule chooses it) is marked."""
+    rule chooses it) is marked. `<metric>` is the trial's value (the mean over its units);
+    `<metric> (model)` beside it is the logged model's own validation score (the units'
+    ensemble, the model that is scored on test)."""
     records = []
     for r in rows:
         source = r["tags"].get("source", "campaign")
@@ -46,6 +48,8 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
             metric: r["metrics"].get(metric),
             # spread over folds / seeds of a noise-aware objective (absent: one run per trial)
             "± sd": r["metrics"].get(f"{metric}_sd"),
+            # the logged model's own score (the units' ensemble; out-of-fold with folds)
+            f"{metric} (model)": r["metrics"].get(f"pooled_{metric}"),
             "best_epoch": r["metrics"].get("best_epoch"),
             "trial_index": int(r["tags"].get("ax_trial_index", -1)),
             "arm_name": r["tags"].get("arm_name", ""),
@@ -60,7 +64,7 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
     frame = pd.DataFrame(records)
     if frame.empty:
         return frame
-    for optional in ("± sd", "best_epoch"):
+    for optional in ("± sd", f"{metric} (model)", "best_epoch"):
         if frame[optional].isna().all():
             frame = frame.drop(columns=optional)
     return frame.sort_values("trial_index").reset_index(drop=True)
