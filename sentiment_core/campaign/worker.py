@@ -239,7 +239,8 @@ def rebuild_model(outcome: TrialOutcome, params: dict[str, Any], family: str,
     models = []
     for weights in outcome.weights or []:
         model = build_model(family, params, len(data.vocabulary), data.sequence_length,
-                            len(data.class_names))
+                            len(data.class_names), vocabulary=data.vocabulary,
+                            train_ids=data.x_train)  # a wide family refits its n-grams
         model.set_weights(weights)
         model.optimizer.build(model.trainable_variables)  # saved like a trained model
         models.append(model)

@@ -2,7 +2,7 @@
 
 registry (known datasets, pinned fetch) -> readers (CSV, columns) -> cleaning (named steps) ->
 labeling (human or lexicon labels) -> splits (leak-free, grouped by duplicate key) ->
-vectorization (vocabulary from train only) -> features (seed 004's engineered features from
+vectorization (vocabulary from train only; pretrained: GloVe words and vectors) -> features (seed 004's engineered features from
 token ids) -> pipeline (`prepare`, cached by fingerprint);
 eda summarizes a labeled dataset. Knows no optimizer, tracker or model.
 """
@@ -25,6 +25,7 @@ from .pipeline import (
     prepare,
     split_texts,
 )
+from .pretrained import GLOVE_DIM, embedding_matrix, glove_index
 from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
 from .splits import leak_free_split
@@ -48,11 +49,11 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 
 __all__ = [
-    "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
+    "FEATURE_NAMES", "GLOVE_DIM", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
     "bucket_boundaries", "bucketed_batches", "build_vocabulary", "cache_path",
     "check_data_names", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key",
-    "feature_scaler", "feature_spec", "fetch", "format_summary", "labeling", "leak_free_split",
-    "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "prepare", "read_csv",
-    "read_user_csv", "resolve_dataset", "sha256_of", "split_texts", "summarize",
+    "embedding_matrix", "feature_scaler", "feature_spec", "fetch", "format_summary", "glove_index",
+    "labeling", "leak_free_split", "lexicon_scores", "load_labeled", "load_prepared",
+    "make_cleaner", "prepare", "read_csv", "read_user_csv", "resolve_dataset", "sha256_of", "split_texts", "summarize",
     "token_features", "token_lengths", "vectorize",
 ]

@@ -7,6 +7,7 @@ experiment stays free of TensorFlow. `custom_objects()` names them for `keras.sa
   GlobalMaxPooling1D drops the mask with a warning, so end padding would enter the max.
 - SparseCrossentropyWithSmoothing: label smoothing for integer labels and a softmax output
   (Keras's SparseCategoricalCrossentropy has no label_smoothing).
+- TokenNgrams: the unigram and bigram codes of token ids, for the wide part of `wide_deep`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,33 @@ class SparseCrossentropyWithSmoothing(keras.losses.Loss):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TokenNgrams(keras.layers.Layer):
+    """(batch, steps) token ids -> (batch, 2 * steps - 1) int64 word n-gram codes: each
+    unigram's id, then each bigram's (first + 1) * vocab_size + second (never a unigram's
+    code); 0 wherever padding takes part (IntegerLookup's mask token: dropped)."""
+
+    def __init__(self, vocab_size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = int(vocab_size)
+
+    def call(self, ids):
+        ids = ops.cast(ids, "int64")
+        first, second = ids[:, :-1], ids[:, 1:]
+        bigrams = ops.where(ops.logical_and(first > 0, second > 0),
+                            (first + 1) * self.vocab_size + second, ops.zeros_like(first))
+        return ops.concatenate([ids, bigrams], axis=1)
+
+    def compute_output_spec(self, ids):
+        steps = ids.shape[1]
+        return keras.KerasTensor((ids.shape[0], None if steps is None else 2 * steps - 1),
+                                 dtype="int64")
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size}
+
+
 def custom_objects() -> dict[str, type]:
     return {"MaskedGlobalPooling1D": MaskedGlobalPooling1D,
-            "SparseCrossentropyWithSmoothing": SparseCrossentropyWithSmoothing}
+            "SparseCrossentropyWithSmoothing": SparseCrossentropyWithSmoothing,
+            "TokenNgrams": TokenNgrams}

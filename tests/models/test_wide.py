@@ -1,0 +1,63 @@
+"""wide_deep: its n-grams and IDF are scikit-learn's TF-IDF fitted on the training rows only, and
+a saved model (a seed ensemble) predicts the same from raw text after reloading."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sentiment_core.evaluation import TextClassifier
+from sentiment_core.models import FAMILIES
+from sentiment_core.trial import run_objective, run_trial
+
+PARAMS = {**FAMILIES["wide_deep"].example_params(), "wide_l2": 1e-4, "num_epochs": 2,
+          "learning_rate": 0.02}
+
+
+def ngram_names(codes, vocab_size: int) -> list[str]:
+    """A code of TokenNgrams as scikit-learn names the n-gram of the ids written as words."""
+    return [str(c) if c < vocab_size else f"{c // vocab_size - 1} {c % vocab_size}"
+            for c in codes]
+
+
+def test_wide_part_is_fitted_on_training_rows_only(tiny_data):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vocab_size = len(tiny_data.vocabulary)
+    model = run_trial(PARAMS, tiny_data, seed=1, family="wide_deep").model
+    config = model.get_layer("tfidf").get_config()
+    learned = dict(zip(ngram_names(config["vocabulary"], vocab_size), config["idf_weights"]))
+    # the same n-grams and IDF as scikit-learn's on the training rows (ids as words)
+    docs = [" ".join(str(i) for i in row if i > 0) for row in tiny_data.x_train]
+    sklearn = TfidfVectorizer(ngram_range=(1, 2), min_df=2, token_pattern=r"\S+").fit(docs)
+    assert set(learned) == set(sklearn.vocabulary_)
+    for name, column in sklearn.vocabulary_.items():
+        assert learned[name] == pytest.approx(sklearn.idf_[column], rel=1e-5)
+    # new rows in validation and test change nothing: they are never read for the wide part
+    shuffled = dataclasses.replace(tiny_data, x_val=tiny_data.x_val[:, ::-1].copy(),
+                                   x_test=np.zeros_like(tiny_data.x_test))
+    other = run_trial(PARAMS, shuffled, seed=1, family="wide_deep").model
+    assert other.get_layer("tfidf").get_config() == config
+    # and a bigram found only outside the training rows has no column of its own
+    train_bigrams = {n for n in learned if " " in n}
+    val_docs = [" ".join(str(i) for i in row if i > 0) for row in shuffled.x_val]
+    val_only = set(TfidfVectorizer(ngram_range=(2, 2), token_pattern=r"\S+")
+                   .fit(val_docs).vocabulary_) - set(TfidfVectorizer(
+                       ngram_range=(2, 2), token_pattern=r"\S+").fit(docs).vocabulary_)
+    assert val_only and not val_only & train_bigrams
+
+
+def test_saved_wide_deep_ensemble_predicts_the_same_from_raw_text(tiny_data, tiny_experiment,
+                                                                   tmp_path):
+    ensemble = run_objective(PARAMS, tiny_data, seed=3, family="wide_deep", replicates=2).model
+    classifier = TextClassifier(ensemble, tiny_data.vocabulary, tiny_experiment.cleaning,
+                                tiny_data.sequence_length, tiny_data.class_names)
+    texts = ["RT @x: great debate tonight, love it", "worst answer, I hate the tax policy",
+             "never seen words here", ""]
+    before = classifier.predict_proba(texts)
+    loaded = TextClassifier.load(classifier.save(tmp_path / "classifier"))
+    np.testing.assert_allclose(loaded.predict_proba(texts), before, rtol=0, atol=1e-6)
+    assert loaded.model.count_params() == ensemble.count_params()
+    assert np.ptp(before) > 0  # the texts are told apart
