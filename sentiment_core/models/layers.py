@@ -7,7 +7,8 @@ experiment stays free of TensorFlow. `custom_objects()` names them for `keras.sa
   GlobalMaxPooling1D drops the mask with a warning, so end padding would enter the max.
 - SparseCrossentropyWithSmoothing: label smoothing for integer labels and a softmax output
   (Keras's SparseCategoricalCrossentropy has no label_smoothing).
-- TokenNgrams: the unigram and bigram codes of token ids, for the wide part of `wide_deep`.
+- TokenNgrams, DropOovColumn: the unigram and bigram codes of token ids, and a lookup's output
+  without its out-of-vocabulary column, for the wide part of `wide_deep`.
 """
 
 from __future__ import annotations
@@ -99,7 +100,20 @@ class TokenNgrams(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DropOovColumn(keras.layers.Layer):
+    """(batch, 1 + n) -> (batch, n): IntegerLookup's multi-hot/tf-idf output without its
+    out-of-vocabulary column (n-grams outside the fitted ones count for nothing, as in
+    scikit-learn's TfidfVectorizer)."""
+
+    def call(self, inputs):
+        return inputs[:, 1:]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None if input_shape[1] is None else input_shape[1] - 1)
+
+
 def custom_objects() -> dict[str, type]:
     return {"MaskedGlobalPooling1D": MaskedGlobalPooling1D,
             "SparseCrossentropyWithSmoothing": SparseCrossentropyWithSmoothing,
-            "TokenNgrams": TokenNgrams}
+            "TokenNgrams": TokenNgrams, "DropOovColumn": DropOovColumn}

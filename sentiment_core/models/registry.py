@@ -52,8 +52,8 @@ class Family:
     optional: dict[str, Any] = field(default_factory=dict)
     uses_features: bool = False
     description: str = ""
-    # a wide family: builder(keras, params, vocab_size, tokens, train_ids, outputs) returns
-    # (body, wide logits); the logits add to the head's before its activation
+    # a wide family: builder(keras, params, vocab_size, tokens, train_ids, train_labels, outputs)
+    # returns (body, wide logits); the logits add to the head's before its activation
     wide: bool = False
 
     @property
@@ -92,13 +92,14 @@ def family(name: str, required: tuple[str, ...], conditional: dict | None = None
 def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
                 sequence_length: int | None,
                 num_classes: int = 2, feature_stats: tuple[np.ndarray, np.ndarray] | None = None,
-                vocabulary: list[str] | None = None, train_ids: np.ndarray | None = None):
+                vocabulary: list[str] | None = None, train_ids: np.ndarray | None = None,
+                train_labels: np.ndarray | None = None):
     """The family's body on a `tokens` input (plus a `features` input for feature families,
     scaled in the model by `feature_stats` = train-only mean and variance), then the output
     head, compiled with Adam at `learning_rate`. `sequence_length` None: any length (batches
     trimmed to their bucket's length). `vocabulary`: the words of the ids (needed by
-    `embedding_init: glove`); `train_ids`: the training split's ids (a wide family's n-grams
-    and their IDF are fitted on them, inside the model)."""
+    `embedding_init: glove`); `train_ids`, `train_labels`: the training split (a wide family's
+    n-grams, their IDF and the linear part's starting weights are fitted on it)."""
     import keras
 
     spec = FAMILIES[family_name]
@@ -107,9 +108,10 @@ def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
     outputs = 1 if num_classes == 2 else num_classes
     activation = "sigmoid" if num_classes == 2 else "softmax"
     if spec.wide:
-        if train_ids is None:
-            raise ValueError(f"family {family_name} needs the training split's token ids")
-        body, wide = spec.builder(keras, params, vocab_size, tokens, train_ids, outputs)
+        if train_ids is None or train_labels is None:
+            raise ValueError(f"family {family_name} needs the training split's ids and labels")
+        body, wide = spec.builder(keras, params, vocab_size, tokens, train_ids, train_labels,
+                                  outputs)
         logits = keras.layers.Add(name="logits")(
             [keras.layers.Dense(outputs, name="deep_logits")(body), wide])
         model = keras.Model(tokens, keras.layers.Activation(activation, name="output")(logits),

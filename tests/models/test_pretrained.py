@@ -114,7 +114,7 @@ def test_other_families_take_glove_too(fake_glove, name):
     params = {**FAMILIES[name].example_params(), "embedding_size": 50, "embedding_init": "glove",
               "embedding_trainable": False}
     model = build_model(name, params, len(vocab), 4, 2, train_feature_stats(name, x, len(vocab)),
-                        vocabulary=vocab, train_ids=x)
+                        vocabulary=vocab, train_ids=x, train_labels=np.array([0, 1, 0]))
     layer = model.get_layer("embedding")
     np.testing.assert_array_equal(layer.get_weights()[0][[2, 4]],
                                   [fake_glove["love"], fake_glove["great"]])

@@ -61,3 +61,33 @@ def test_saved_wide_deep_ensemble_predicts_the_same_from_raw_text(tiny_data, tin
     np.testing.assert_allclose(loaded.predict_proba(texts), before, rtol=0, atol=1e-6)
     assert loaded.model.count_params() == ensemble.count_params()
     assert np.ptp(before) > 0  # the texts are told apart
+
+
+def test_wide_part_starts_as_logistic_regression_on_the_training_rows(tiny_data):
+    """At build time the wide logits are logistic regression's on TF-IDF n-grams of the training
+    rows (scikit-learn's own pipeline, up to the out-of-vocabulary column scikit-learn drops)."""
+    import keras
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sentiment_core.models import build_model
+
+    params = {**PARAMS, "class_weight": "balanced"}
+    model = build_model("wide_deep", params, len(tiny_data.vocabulary), None, 2,
+                        train_ids=tiny_data.x_train, train_labels=tiny_data.y_train)
+    wide = keras.Model(model.inputs, model.get_layer("wide").output)
+    ours = wide.predict(tiny_data.x_test, verbose=0).reshape(-1)
+
+    def docs(x):
+        return [" ".join(str(i) for i in row if i > 0) for row in x]
+
+    c = 1 / (2 * params["wide_l2"] * len(tiny_data.y_train))
+    theirs = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, token_pattern=r"\S+"),
+        LogisticRegression(C=c, class_weight="balanced", max_iter=2000),
+    ).fit(docs(tiny_data.x_train), tiny_data.y_train).decision_function(docs(tiny_data.x_test))
+    assert np.corrcoef(ours, theirs)[0, 1] > 0.98
+    zeros = build_model("wide_deep", {**params, "wide_init": "zeros"}, len(tiny_data.vocabulary),
+                        None, 2, train_ids=tiny_data.x_train, train_labels=tiny_data.y_train)
+    assert not zeros.get_layer("wide").get_weights()[0].any()
