@@ -30,6 +30,7 @@ CONFIGS = [
     ("lstm_glove_frozen", "lstm", {**UNTUNED, **GLOVE, "embedding_trainable": False}, 50000),
     ("wide_deep", "wide_deep", {**UNTUNED, "wide_l2": 1e-4}, 0),
     ("wide_deep_zeros", "wide_deep", {**UNTUNED, "wide_l2": 1e-4, "wide_init": "zeros"}, 0),
+    ("wide_deep_slow", "wide_deep", {**UNTUNED, "wide_l2": 1e-4, "wide_rate": 0.1}, 0),
     ("wide_deep_glove", "wide_deep", {**UNTUNED, **GLOVE, "wide_l2": 1e-4}, 50000),
 ]
 

@@ -14,6 +14,7 @@ experiment stays free of TensorFlow. `custom_objects()` names them for `keras.sa
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 PACKAGE = "sentiment_core"
@@ -78,14 +79,20 @@ class SparseCrossentropyWithSmoothing(keras.losses.Loss):
 class TokenNgrams(keras.layers.Layer):
     """(batch, steps) token ids -> (batch, 2 * steps - 1) int64 word n-gram codes: each
     unigram's id, then each bigram's (first + 1) * vocab_size + second (never a unigram's
-    code); 0 wherever padding takes part (IntegerLookup's mask token: dropped)."""
+    code); 0 wherever padding or an `ignore`d id takes part (IntegerLookup's mask token:
+    dropped)."""
 
-    def __init__(self, vocab_size: int, **kwargs):
+    def __init__(self, vocab_size: int, ignore: list[int] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = int(vocab_size)
+        self.ignore = [int(i) for i in ignore or []]
 
     def call(self, ids):
         ids = ops.cast(ids, "int64")
+        if self.ignore:  # ids * keep[ids]: a table lookup (ops.isin fails in a TF graph)
+            keep = np.ones(self.vocab_size, np.int64)
+            keep[self.ignore] = 0
+            ids = ids * ops.take(ops.convert_to_tensor(keep), ids)
         first, second = ids[:, :-1], ids[:, 1:]
         bigrams = ops.where(ops.logical_and(first > 0, second > 0),
                             (first + 1) * self.vocab_size + second, ops.zeros_like(first))
@@ -97,7 +104,7 @@ class TokenNgrams(keras.layers.Layer):
                                  dtype="int64")
 
     def get_config(self):
-        return {**super().get_config(), "vocab_size": self.vocab_size}
+        return {**super().get_config(), "vocab_size": self.vocab_size, "ignore": self.ignore}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

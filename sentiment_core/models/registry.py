@@ -52,8 +52,8 @@ class Family:
     optional: dict[str, Any] = field(default_factory=dict)
     uses_features: bool = False
     description: str = ""
-    # a wide family: builder(keras, params, vocab_size, tokens, train_ids, train_labels, outputs)
-    # returns (body, wide logits); the logits add to the head's before its activation
+    # a wide family: builder(keras, params, vocabulary, tokens, train_ids, train_labels,
+    # outputs) returns (body, wide logits); the logits add to the head's before its activation
     wide: bool = False
 
     @property
@@ -98,8 +98,8 @@ def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
     scaled in the model by `feature_stats` = train-only mean and variance), then the output
     head, compiled with Adam at `learning_rate`. `sequence_length` None: any length (batches
     trimmed to their bucket's length). `vocabulary`: the words of the ids (needed by
-    `embedding_init: glove`); `train_ids`, `train_labels`: the training split (a wide family's
-    n-grams, their IDF and the linear part's starting weights are fitted on it)."""
+    `embedding_init: glove`, and a wide family); `train_ids`, `train_labels`: the training
+    split (a wide family's n-grams, their IDF and its linear part's start are fitted on it)."""
     import keras
 
     spec = FAMILIES[family_name]
@@ -108,12 +108,14 @@ def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
     outputs = 1 if num_classes == 2 else num_classes
     activation = "sigmoid" if num_classes == 2 else "softmax"
     if spec.wide:
-        if train_ids is None or train_labels is None:
-            raise ValueError(f"family {family_name} needs the training split's ids and labels")
-        body, wide = spec.builder(keras, params, vocab_size, tokens, train_ids, train_labels,
+        if train_ids is None or train_labels is None or vocabulary is None:
+            raise ValueError(f"family {family_name} needs the vocabulary and the training "
+                             f"split's ids and labels")
+        body, wide = spec.builder(keras, params, vocabulary, tokens, train_ids, train_labels,
                                   outputs)
         logits = keras.layers.Add(name="logits")(
-            [keras.layers.Dense(outputs, name="deep_logits")(body), wide])
+            [keras.layers.Dense(outputs, name="deep_logits", kernel_initializer="zeros")(body),
+             wide])  # zeros: the model starts as its wide part (a warm-started linear model)
         model = keras.Model(tokens, keras.layers.Activation(activation, name="output")(logits),
                             name=family_name)
         _init_embedding(model, params, vocabulary)

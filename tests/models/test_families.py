@@ -45,7 +45,7 @@ def test_family_builds_trains_and_ignores_appended_padding(name):
     # the same weights in a model whose sequences are 10 steps longer: only padding is added
     longer = build_model(name, params, len(VOCAB), data.sequence_length + 10, 2,
                          train_feature_stats(name, data.x_train, len(VOCAB)),
-                         train_ids=data.x_train, train_labels=data.y_train)
+                         train_ids=data.x_train, train_labels=data.y_train, vocabulary=VOCAB)
     longer.set_weights(trained.get_weights())
     x = data.x_val
     padded = np.pad(x, ((0, 0), (0, 10)))
@@ -60,7 +60,7 @@ def test_family_has_a_three_class_head_and_named_layers(name):
     data = synthetic()
     stats = train_feature_stats(name, data.x_train, len(VOCAB))
     model = build_model(name, params, len(VOCAB), 12, 3, stats, train_ids=data.x_train,
-                        train_labels=np.arange(len(data.y_train)) % 3)
+                        train_labels=np.arange(len(data.y_train)) % 3, vocabulary=VOCAB)
     assert model.output_shape == (None, 3)
     names = [layer.name for layer in model.layers]
     assert "embedding" in names and "output" in names
