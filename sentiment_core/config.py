@@ -99,6 +99,9 @@ class VectorizationConfig:
     max_tokens: int = 20000
     sequence_length: int = 40
     min_count: int = 1  # seed 000 kept words seen more than 4 times: min_count 5
+    # N > 0: the vocabulary also takes GloVe's N most frequent words and the training words
+    # below min_count that GloVe knows (for `embedding_init: glove`); 0: training words only
+    pretrained_words: int = 0
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,8 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
     if s.validation + s.test >= 0.9:
         raise InputError(where, "split", "validation + test must leave at least 10% to train on")
     v = exp.vectorization
-    for name, low in (("max_tokens", 3), ("sequence_length", 1), ("min_count", 1)):
+    for name, low in (("max_tokens", 3), ("sequence_length", 1), ("min_count", 1),
+                      ("pretrained_words", 0)):
         if getattr(v, name) < low:
             raise InputError(where, f"vectorization.{name}", f"must be at least {low}")
     if exp.objective.metric not in OBJECTIVE_METRICS:

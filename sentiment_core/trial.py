@@ -149,7 +149,9 @@ def _train(params: dict[str, Any], data: PreparedData, seed: int, family: str,
             model = build_model(family, params, vocab_size,
                                 None if buckets else data.sequence_length,
                                 len(data.class_names),
-                                train_feature_stats(family, data.x_train, vocab_size))
+                                train_feature_stats(family, data.x_train, vocab_size),
+                                vocabulary=data.vocabulary, train_ids=data.x_train,
+                                train_labels=data.y_train)
     except (ValueError, KeyError) as err:
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()

@@ -3,8 +3,9 @@
 registry (known datasets, pinned fetch) -> readers (CSV, columns) -> cleaning (named steps) ->
 labeling (human or lexicon labels) -> splits (leak-free, grouped by duplicate key and by
 near_duplicates; `leakage` checks a split independently) -> vectorization (vocabulary from
-train only; with folds, each fold's from its own fit rows) -> features (seed 004's engineered
-features from token ids) -> pipeline (`prepare`, cached by fingerprint);
+train only; with folds, each fold's from its own fit rows; pretrained: GloVe words and
+vectors) -> features (seed 004's engineered features from token ids) -> pipeline (`prepare`,
+cached by fingerprint);
 eda summarizes a labeled dataset. Knows no optimizer, tracker or model.
 """
 
@@ -29,6 +30,7 @@ from .pipeline import (
     split_rows,
     split_texts,
 )
+from .pretrained import GLOVE_DIM, embedding_matrix, glove_index
 from .readers import read_csv, read_user_csv, resolve_dataset
 from .registry import REGISTRY, Dataset, data_dir, fetch, sha256_of
 from .splits import grouped_folds, leak_free_split
@@ -52,14 +54,13 @@ def check_data_names(experiment: ExperimentConfig, where: str) -> None:
 
 
 __all__ = [
-    "FEATURE_NAMES", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
+    "FEATURE_NAMES", "GLOVE_DIM", "REGISTRY", "STEPS", "Dataset", "Labeled", "PreparedData",
     "bucket_boundaries", "bucketed_batches", "build_vocabulary", "cache_path",
-    "check_data_names", "containment_pairs", "cross_validation_folds", "data_dir", "duplicate_groups", "duplicate_key",
-    "feature_scaler", "feature_spec", "fetch", "format_leakage", "format_summary", "grouped_folds", "labeling", "leak_free_split",
-    "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner", "near_copies", "prepare",
-    "read_csv",
-    "read_user_csv", "resolve_dataset", "sha256_of", "split_files_leakage", "split_leakage",
-    "split_rows", "split_texts",
-    "summarize",
+    "check_data_names", "containment_pairs", "cross_validation_folds", "data_dir",
+    "duplicate_groups", "duplicate_key", "embedding_matrix", "feature_scaler", "feature_spec",
+    "fetch", "format_leakage", "format_summary", "glove_index", "grouped_folds", "labeling",
+    "leak_free_split", "lexicon_scores", "load_labeled", "load_prepared", "make_cleaner",
+    "near_copies", "prepare", "read_csv", "read_user_csv", "resolve_dataset", "sha256_of",
+    "split_files_leakage", "split_leakage", "split_rows", "split_texts", "summarize",
     "token_features", "token_lengths", "vectorize",
 ]

@@ -34,6 +34,7 @@ from ..config import ExperimentConfig, to_dict
 from ..errors import InputError
 from . import labeling
 from .cleaning import clean_all, duplicate_groups
+from .pretrained import INDEX, glove_dir, glove_index
 from .readers import read_csv, resolve_sources
 from .registry import sha256_of
 from .splits import grouped_folds, leak_free_split
@@ -188,6 +189,10 @@ def fingerprint(experiment: ExperimentConfig, file_sha256: str | list[str],
     }
     if _folds(experiment):  # the vocabulary then comes from train + validation
         inputs["vocabulary_rows"] = "train+val"
+    if not experiment.vectorization.pretrained_words:  # the dict older versions hashed
+        inputs["vectorization"].pop("pretrained_words")
+    else:  # the words the vocabulary may take: GloVe's index
+        inputs["pretrained_index_sha256"] = sha256_of(glove_dir() / INDEX)
     if vocabulary is not None:
         inputs["vocabulary_sha256"] = hashlib.sha256("\n".join(vocabulary).encode()).hexdigest()
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
@@ -224,7 +229,9 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
         # with folds every train + validation row trains some fold: the ids cover them all,
         # and each fold keeps only the tokens of its own fit rows (`cross_validation_folds`)
         pool = np.concatenate([train, val]) if _folds(experiment) else train
-        vocabulary = build_vocabulary(frame["clean"].iloc[pool], v.max_tokens, v.min_count)
+        vocabulary = build_vocabulary(frame["clean"].iloc[pool], v.max_tokens, v.min_count,
+                                      glove_index() if v.pretrained_words else None,
+                                      v.pretrained_words)
         fold_min_count = v.min_count
     if len(vocabulary) <= 2:
         raise InputError(experiment.path, "vectorization.min_count",

@@ -2,13 +2,14 @@
 
 registry: the family registry, `build_model`, fine-tuning and model inputs; recurrent: lstm,
 lstm_recurrent_dropout, stacked_lstm, gru; pooled: bilstm_maxpool, bilstm_regularized, avgpool;
-features: the two-input family of seed 004; layers: Keras pieces they need (loaded on first use);
-seeding: a trial's Keras seeds from a generator of its own; ranges: the values each parameter
-can take at all (checked before any work starts).
+features: the two-input family of seed 004; wide: wide_deep (TF-IDF n-grams beside an LSTM);
+layers: Keras pieces they need (loaded on first use); seeding: a trial's Keras seeds from a
+generator of its own; ranges: the values each parameter can take at all (checked before any
+work starts).
 Knows no optimizer, tracker or data file: a builder gets parameters and shapes.
 """
 
-from . import features, lexical, pooled, recurrent  # noqa: F401 - register their families
+from . import features, lexical, pooled, recurrent, wide  # noqa: F401 - register families
 from .registry import (
     FAMILIES,
     TRAINING_OPTIONS,

@@ -197,7 +197,9 @@ def rebuild_model(outcome: TrialOutcome, params: dict[str, Any], family: str,
     for weights in outcome.weights or []:
         model = build_model(family, params, len(data.vocabulary), data.sequence_length,
                             len(data.class_names),
-                            train_feature_stats(family, data.x_train, len(data.vocabulary)))
+                            train_feature_stats(family, data.x_train, len(data.vocabulary)),
+                            vocabulary=data.vocabulary, train_ids=data.x_train,
+                            train_labels=data.y_train)
         model.set_weights(weights)
         model.optimizer.build(model.trainable_variables)  # saved like a trained model
         models.append(model)
