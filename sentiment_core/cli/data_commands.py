@@ -53,7 +53,11 @@ def data_inspect(store: Store, experiment: str) -> None:
     say(f"reading {exp.data.describe()} from {store.data_dir}")
     labeled = load_labeled(exp, store.data_dir)
     click.echo(format_summary(summarize(labeled)))
-    frames = split_frames(exp, labeled)
+    try:
+        frames = split_frames(exp, labeled)
+    except InputError as err:  # inspecting needs no split: say why there is none to check
+        click.echo(f"near-copies across the split: no split to check ({err.message})")
+        return
     click.echo("near-copies across the split (>= 8 words all but the last equal, or Jaccard "
                ">= 0.9 of word 3-shingles)")
     click.echo(format_leakage(split_leakage({k: f["text"].tolist() for k, f in frames.items()})))

@@ -8,8 +8,8 @@ A row is a near-copy of a reference row when, on the normalized words (`duplicat
     ones (a truncated retweet, a quote tweet, words appended), or
   - the Jaccard similarity of their word 3-shingle sets is at least 0.9 (a few words changed).
 This measure is deliberately not the one that builds the groups (`near_duplicates`: containment
-of shingles, found by prefix filtering); it is computed here by other means (prefix tuples in a
-hash set, a sparse product of shingle indicators), so the two can check each other.
+of shingles, found by prefix filtering); it is computed here by other means (hashed word
+prefixes in a set, a sparse product of shingle indicators), so the two can check each other.
 """
 
 from __future__ import annotations
@@ -33,17 +33,28 @@ def near_copies(texts: list[str], reference: list[str]) -> np.ndarray:
 
 
 def _prefix_hits(query: list[list[str]], ref: list[list[str]]) -> np.ndarray:
+    # each prefix as a chained hash (one per word, so memory grows with the words, not their
+    # square); a 64-bit collision could only add a hit
+    ref_hashes = [_prefix_hashes(r) for r in ref]
     # reference shorter: its words but the last are a prefix of the query row
-    ref_heads = {tuple(r[:-1]) for r in ref if len(r) >= MIN_WORDS}
+    ref_heads = {h[-2] for h in ref_hashes if len(h) >= MIN_WORDS}
     # query shorter: its words but the last are a prefix of a reference row at least as long
-    ref_prefixes = {tuple(r[:k]) for r in ref for k in range(MIN_WORDS - 1, len(r))}
+    ref_prefixes = {p for h in ref_hashes for p in h[MIN_WORDS - 2:len(h) - 1]}
     hits = np.zeros(len(query), bool)
     for i, q in enumerate(query):
-        if len(q) >= MIN_WORDS and tuple(q[:-1]) in ref_prefixes:
-            hits[i] = True
-        elif any(tuple(q[:k]) in ref_heads for k in range(MIN_WORDS - 1, len(q))):
-            hits[i] = True
+        h = _prefix_hashes(q)
+        hits[i] = (len(q) >= MIN_WORDS and h[-2] in ref_prefixes) or \
+            any(p in ref_heads for p in h[MIN_WORDS - 2:len(h) - 1])
     return hits
+
+
+def _prefix_hashes(words: list[str]) -> list[int]:
+    """hash of words[:k] at index k - 1."""
+    out, h = [], 0
+    for word in words:
+        h = hash((h, word))
+        out.append(h)
+    return out
 
 
 def _jaccard_hits(query: list[list[str]], ref: list[list[str]],
