@@ -50,7 +50,7 @@ test: setup ## Fast tests (tiny generated data, 1-epoch trials; real-data checks
 	$(PY) -m pytest
 
 test-full: setup ## All tests, slow ones included
-	$(PY) -m pytest -m "slow or not slow"
+	SENTIMENT_HPO_FUZZ_EXAMPLES=300 $(PY) -m pytest -m "slow or not slow"
 
 BENCH_STORE := $(shell mktemp -u /tmp/sentiment-hpo-bench-XXXXXX)
 bench: setup ## All benchmarks (about 2 h on 2 cores); figures into benchmarks/RESULTS.md
@@ -60,12 +60,14 @@ bench: setup ## All benchmarks (about 2 h on 2 cores); figures into benchmarks/R
 	$(PY) -m benchmarks.scaling
 	$(PY) -m benchmarks.executors --store $(BENCH_STORE)
 	$(PY) -m benchmarks.bo_vs_random
+	$(PY) -m benchmarks.optimizer_scale
 
 bench-quick: setup ## Smaller versions of each benchmark (under 10 min); into benchmarks/RESULTS.md
 	$(PY) -m benchmarks.platform_tax --quick
 	$(PY) -m benchmarks.overhead --quick
 	$(PY) -m benchmarks.training_speed --quick
 	$(PY) -m benchmarks.scaling --quick
+	$(PY) -m benchmarks.optimizer_scale --quick
 
 audit: setup ## Check the installed packages against PyPI's advisories (needs pypi.org): make audit [AUDIT_ARGS=--strict]
 	$(PY) -m pip_audit --skip-editable --progress-spinner off $(AUDIT_ARGS)

@@ -24,6 +24,7 @@ from .run_config import (  # noqa: F401 - part of the schema, re-exported
     ExecutionConfig,
     IntensifyConfig,
     OptimizerConfig,
+    RacingConfig,
     RefitConfig,
     check_early_stopping,
     check_execution,
@@ -94,7 +95,7 @@ class LabelConfig:
 class SplitConfig:
     validation: float = 0.15
     test: float = 0.15
-    group_duplicates: bool = True  # exact and normalized duplicates never cross splits
+    group_duplicates: bool = True  # exact, normalized and near duplicates never cross splits
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ class VectorizationConfig:
     max_tokens: int = 20000
     sequence_length: int = 40
     min_count: int = 1  # seed 000 kept words seen more than 4 times: min_count 5
+    # N > 0: the vocabulary also takes GloVe's N most frequent words and the training words
+    # below min_count that GloVe knows (for `embedding_init: glove`); 0: training words only
+    pretrained_words: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,7 @@ class ExperimentConfig:
     optimizer: OptimizerConfig = OptimizerConfig()
     budget: BudgetConfig = BudgetConfig()
     early_stopping: EarlyStoppingConfig = EarlyStoppingConfig()
+    racing: RacingConfig = RacingConfig()
     execution: ExecutionConfig = ExecutionConfig()
     intensify: IntensifyConfig | None = None  # absent: off (see run_config.IntensifyConfig)
     refit: RefitConfig | None = None  # absent: the tuned-split winner is the final model
@@ -294,7 +299,8 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
     if s.validation + s.test >= 0.9:
         raise InputError(where, "split", "validation + test must leave at least 10% to train on")
     v = exp.vectorization
-    for name, low in (("max_tokens", 3), ("sequence_length", 1), ("min_count", 1)):
+    for name, low in (("max_tokens", 3), ("sequence_length", 1), ("min_count", 1),
+                      ("pretrained_words", 0)):
         if getattr(v, name) < low:
             raise InputError(where, f"vectorization.{name}", f"must be at least {low}")
     if exp.objective.metric not in OBJECTIVE_METRICS:
@@ -309,6 +315,8 @@ def _check_experiment(exp: ExperimentConfig, where: str) -> None:
         raise InputError(where, "budget.max_failure_rate", "must be between 0 and 1")
     if exp.optimizer.initialization_trials < 1:
         raise InputError(where, "optimizer.initialization_trials", "must be at least 1")
+    if exp.optimizer.lean_after < 0:
+        raise InputError(where, "optimizer.lean_after", "must be 0 (never) or more")
     if exp.optimizer.bayesian_concurrency < 0:
         raise InputError(where, "optimizer.bayesian_concurrency", "must be 0 (no cap) or more")
     check_early_stopping(exp, where)

@@ -20,9 +20,14 @@ class OptimizerConfig:
     # One trial at a time (inline executor, no early stopping across trials): generate the next
     # candidate while the current trial trains, as if a second worker were waiting. Saves Ax's
     # generation time (1-2 s a trial in the BoTorch phase) at the price of one pending trial in
-    # each proposal. Off by default: TensorFlow's CPU results are then not bit-identical (a
-    # trial trained beside Ax's generation did not reproduce), so `reproduce` would differ.
-    prefetch: bool = False
+    # each proposal. The trial stays bit-identical: its Keras seeds are its own
+    # (models.seeding) and Ax's generation leaves Python's and NumPy's generators alone.
+    prefetch: bool = True
+    # Completed trials after which the BoTorch phase optimizes its acquisition function with a
+    # fifth of the effort (campaign/store/search.py LEAN_ACQUISITION): past this size Ax's ask,
+    # not the trials, caps the trials per hour of a few parallel workers (benchmarks/RESULTS.md,
+    # "Optimizer at scale"). 0: never.
+    lean_after: int = 100
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,18 @@ class EarlyStoppingConfig:
     percentile: float = 50.0  # stop when below this percentile of the others at the same epoch
     min_epochs: int = 1  # never stop a trial before it has run more than this many epochs
     min_curves: int = 3  # trials with finished curves before any trial is stopped
+
+
+@dataclass(frozen=True)
+class RacingConfig:
+    """Racing across a trial's units (seeds, folds): after each unit, a trial whose upper
+    confidence bound is below the incumbent's mean stops there and is told to Ax with what it
+    has. The noise is the campaign's pooled within-trial sd (see campaign/engine/noise.py)."""
+
+    enabled: bool = False
+    # one-sided z of "clearly behind": m - b < -z * sd * sqrt(1/n + 1/n_best); 1.645 = 95%
+    z: float = 1.645
+    min_df: int = 3  # pooled degrees of freedom before anything is raced (or told as noise)
 
 
 @dataclass(frozen=True)
@@ -84,11 +101,13 @@ def check_early_stopping(exp: Any, where: str) -> None:
         raise InputError(where, "early_stopping.percentile", "must be between 0 and 100")
     if es.min_epochs < 0 or es.min_curves < 1:
         raise InputError(where, "early_stopping", "min_epochs must be >= 0, min_curves >= 1")
-    if es.enabled and (exp.objective.folds > 1 or exp.objective.replicates > 1):
-        # per-epoch values carry no standard error; Ax cannot model them beside (mean, sem)
-        raise InputError(where, "early_stopping.enabled",
-                         "needs objective.folds = replicates = 1 (per-epoch values have no "
-                         "standard error to mix with the folds' mean and SEM)")
+    racing = exp.racing
+    if racing.z <= 0 or racing.min_df < 1:
+        raise InputError(where, "racing", "z must be > 0 and min_df >= 1")
+    if racing.enabled and (exp.objective.replicates < 2 or exp.objective.folds > 1):
+        # a seed's mean over K folds is one estimate, complete only after the last fold
+        raise InputError(where, "racing.enabled",
+                         "needs objective.replicates >= 2 and folds = 1 (seeds to race over)")
 
 
 def intensify_reserve(exp: Any, trials: int) -> tuple[int, int]:

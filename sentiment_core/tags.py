@@ -52,6 +52,7 @@ EARLY_STOPPED = "early_stopped"  # who stopped it: "ax"
 RECOVERED_FROM_AX = "recovered_from_ax"  # value from Ax after a crash: no figures, no model
 UNITS = "units"  # "seed 2016, seed 2017" / "fold 1, ..."
 EXECUTOR = "executor"
+RACED = "raced"  # "after unit k of N": stopped by racing, told to Ax with the units it has
 INTENSIFIED = "intensified"  # units after intensification: its value is their mean
 MODEL_ROLE = "model_role"  # tuned_split (the winner's own model) | refit (the final model)
 # why a run's test metrics exist: winner (the campaign's chosen model, once), stage (a stage's

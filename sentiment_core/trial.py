@@ -40,20 +40,24 @@ from typing import Any
 
 import numpy as np
 
-from .data import PreparedData, bucket_boundaries, bucketed_batches, cross_validation_folds, \
-    token_lengths
+from .data import PreparedData, bucket_boundaries, cross_validation_folds, token_lengths
 from .evaluation import classification_metrics
 from .models import (
     TRAINING_OPTIONS,
     build_model,
     fine_tune_model,
     model_inputs,
+    seeded,
     train_feature_stats,
 )
-
-# on_epoch(epoch, num_epochs, logs) after every epoch; a return value of True stops the training
-# after this epoch (Ax's early-stopping verdict reaches the trial this way).
-EpochCallback = Callable[[int, int, dict[str, float]], "bool | None"]
+from .training import (  # noqa: F401 - part of this module's interface
+    EpochCallback,
+    bucketed_dataset,
+    epoch_clock,
+    epoch_reporter,
+    keep_best_epoch,
+    training_callbacks,
+)
 
 
 class TrialFailed(RuntimeError):
@@ -84,147 +88,6 @@ def class_weights(y: np.ndarray, mode: str) -> dict[int, float] | None:
     return dict(zip(classes.tolist(), compute_class_weight("balanced", classes=classes, y=y)))
 
 
-def keep_best_epoch(keras, patience: int | None, monitor: str = "val_loss",
-                    validation: tuple[Any, np.ndarray] | None = None):
-    """One callback for early stopping and the best-epoch checkpoint: tracks the best value of
-    `monitor` — the validation loss, or a validation score from `classification_metrics`
-    (`val_macro_f1`, `val_roc_auc`, ...: computed on `validation` = (model inputs, labels) each
-    epoch, a judge that matches the objective) — stops after `patience` epochs without improvement
-    (never if None), and always restores the best epoch's weights at the end (Keras's
-    EarlyStopping restores them only when it stopped early)."""
-    sign = 1.0 if monitor.endswith("loss") else -1.0  # lower is better after the sign
-
-    def current(model, logs) -> float:
-        if monitor in logs:
-            return sign * logs[monitor]
-        proba = model.predict(validation[0], batch_size=2048, verbose=0)
-        return sign * classification_metrics(validation[1], proba)[monitor.removeprefix("val_")]
-
-    class KeepBestEpoch(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.best, self.best_epoch, self.weights, self.wait = math.inf, 0, None, 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            value = current(self.model, logs or {})
-            if logs is not None:  # later callbacks (the progress line, the history) see it
-                logs.setdefault(monitor, sign * value)
-            if value < self.best:
-                self.best, self.best_epoch, self.wait = value, epoch + 1, 0
-                self.weights = self.model.get_weights()
-                return
-            self.wait += 1
-            if patience and self.wait >= patience:
-                self.model.stop_training = True
-
-        def on_train_end(self, logs=None):
-            if self.weights is not None:
-                self.model.set_weights(self.weights)
-
-    return KeepBestEpoch()
-
-
-def training_callbacks(keras, params: dict[str, Any], validation: tuple[Any, np.ndarray]):
-    """TerminateOnNaN, the best-epoch keeper, and ReduceLROnPlateau when asked for."""
-    options = {**TRAINING_OPTIONS, **params}
-    best_epoch = keep_best_epoch(keras, int(options["early_stopping_patience"]) or None,
-                                 str(options["early_stopping_monitor"]), validation)
-    callbacks = [keras.callbacks.TerminateOnNaN(), best_epoch]
-    if int(options["reduce_lr_patience"]) > 0:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=float(options["reduce_lr_factor"]),
-            patience=int(options["reduce_lr_patience"]),
-            min_lr=float(options["min_learning_rate"])))
-    return best_epoch, callbacks
-
-
-def epoch_reporter(keras, on_epoch: EpochCallback, epochs: int,
-                   validation: tuple[Any, np.ndarray] | None, batch_size: int, binary: bool):
-    """Calls on_epoch after each epoch; with `validation` = (model inputs, labels), adds the
-    validation classification metrics
-    of the epoch's weights (val_macro_f1, val_roc_auc, ...) to the logs, so a campaign can
-    report its objective per epoch. on_epoch returning True stops the training."""
-
-    class EpochReporter(keras.callbacks.Callback):
-        stopped = False
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = {k: float(v) for k, v in (logs or {}).items()}
-            if validation is not None:
-                proba = np.asarray(self.model.predict(validation[0],
-                                                      batch_size=max(batch_size, 1024),
-                                                      verbose=0))
-                scores = classification_metrics(validation[1],
-                                                proba.reshape(-1) if binary else proba)
-                logs.update({f"val_{k}": v for k, v in scores.items()})
-            if on_epoch(epoch + 1, epochs, logs) is True and epoch + 1 < epochs:
-                self.stopped = True
-                self.model.stop_training = True
-
-    return EpochReporter()
-
-
-def epoch_clock(keras):
-    """Splits fit time into training and validation: `train_s` sums each epoch's time from its
-    start to the start of its validation pass (or its end, without one)."""
-
-    class EpochClock(keras.callbacks.Callback):
-        train_s = 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.began, self.validating = time.perf_counter(), False
-
-        def on_test_begin(self, logs=None):
-            if not self.validating and hasattr(self, "began"):
-                self.train_s += time.perf_counter() - self.began
-                self.validating = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.on_test_begin()
-
-    return EpochClock()
-
-
-def bucketed_dataset(keras, inputs, y: np.ndarray, sample_weight: np.ndarray | None,
-                     lengths: np.ndarray, boundaries: list[int], batch_size: int, seed: int,
-                     shuffle: bool = True):
-    """A Keras PyDataset of length-bucketed batches (`data.bucketed_batches`): each batch's
-    token ids trimmed to its bucket length, features (if any) as they are; reshuffled every
-    epoch from `seed`, so a trial stays bit-reproducible."""
-
-    def trim(rows, length):
-        if isinstance(inputs, dict):
-            return {k: v[rows, :length] if k == "tokens" else v[rows] for k, v in inputs.items()}
-        return inputs[rows, :length]
-
-    class Bucketed(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-            self.on_epoch_end()
-
-        def __len__(self):
-            return len(self.batches)
-
-        def __getitem__(self, i):
-            rows, length = self.batches[i]
-            if sample_weight is None:
-                return trim(rows, length), y[rows]
-            return trim(rows, length), y[rows], sample_weight[rows]
-
-        def on_epoch_end(self):
-            batches = bucketed_batches(lengths, boundaries, batch_size, self.rng)
-            if not shuffle:
-                batches.sort(key=lambda b: b[1])
-            # Keras reads the data's shapes from the first two batches: if their lengths
-            # differed not, it would fix the length to the first bucket's
-            other = next((i for i, b in enumerate(batches) if b[1] != batches[0][1]), None)
-            if other is not None:
-                batches.insert(1, batches.pop(other))
-            self.batches = batches
-
-    return Bucketed()
-
-
 def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str = "lstm",
               on_epoch: EpochCallback | None = None,
               start_from: Callable[[], Any] | None = None,
@@ -237,8 +100,9 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
             neurons_dense, num_epochs, batch_size, embedding_size for the seed's LSTM; the
             training options above).
         data: vectorized splits from `data.prepare`.
-        seed: seeds Python, NumPy and the backend; the same seed and data give bit-identical
-            metrics.
+        seed: seeds Python, NumPy and the backend, and the trial's own generator for Keras's
+            layer seeds (`models.seeding`); the same seed and data give bit-identical metrics,
+            whatever other threads draw meanwhile.
         family: a name in `models.FAMILIES`.
         on_epoch: called as on_epoch(epoch, num_epochs, logs) after every epoch (progress);
             returning True stops the training there (the result is marked `stopped`).
@@ -259,7 +123,18 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices per new model
     start = time.perf_counter()
     keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
+    # the trial's Keras seeds come from a generator of its own: Ax generating in another
+    # thread (optimizer.prefetch) reseeds and restores Python's global one
+    with seeded(seed):
+        return _train(params, data, seed, family, on_epoch, start_from, freeze, epoch_metrics,
+                      start)
+
+
+def _train(params: dict[str, Any], data: PreparedData, seed: int, family: str,
+           on_epoch: EpochCallback | None, start_from: Callable[[], Any] | None,
+           freeze: list[str] | None, epoch_metrics: bool, start: float) -> TrialResult:
+    import keras
+
     epochs, batch_size = int(params["num_epochs"]), int(params["batch_size"])
     if epochs < 1 or batch_size < 1:
         raise TrialFailed(f"num_epochs and batch_size must be >= 1 (got {epochs}, {batch_size})")
@@ -277,11 +152,13 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
             model = build_model(family, params, vocab_size,
                                 None if buckets else data.sequence_length,
                                 len(data.class_names),
-                                train_feature_stats(family, data.x_train, vocab_size))
+                                train_feature_stats(family, data.x_train, vocab_size),
+                                vocabulary=data.vocabulary, train_ids=data.x_train,
+                                train_labels=data.y_train)
     except (ValueError, KeyError) as err:
         raise TrialFailed(f"cannot build the model: {err}") from err
     built = time.perf_counter()
-    x_val = model_inputs(model, data.x_val, vocab_size)
+    x_val = fold_inputs(model_inputs(model, data.x_val, vocab_size), data.token_keep)
     if validate:
         best_epoch, callbacks = training_callbacks(keras, params, (x_val, data.y_val))
     else:  # a fixed epoch count: nothing watches a validation split
@@ -297,7 +174,7 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     # the validation loss (early stopping's judge) weighs classes as training does
     val_weight = np.vectorize(weights.get)(data.y_val).astype("float32") \
         if weights and validate else None
-    x_train = model_inputs(model, data.x_train, vocab_size)
+    x_train = fold_inputs(model_inputs(model, data.x_train, vocab_size), data.token_keep)
     if buckets:
         lengths = token_lengths(data.x_train)
         boundaries = bucket_boundaries(lengths, data.sequence_length, buckets)
@@ -318,6 +195,8 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
                         epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
                         callbacks=callbacks, class_weight=weights)
     fitted = time.perf_counter()
+    if data.token_keep is not None:
+        forget_unknown_tokens(model, data.token_keep)
     history = {k: [float(v) for v in values] for k, values in fit.history.items()}
     losses = history.get("loss", [])
     if not losses or any(math.isnan(v) for v in losses):
@@ -348,6 +227,36 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
                        stopped=bool(reporter is not None and reporter.stopped))
 
 
+def fold_inputs(inputs, keep: np.ndarray | None):
+    """A fold's model inputs: token ids outside its own vocabulary (`keep`, from its fit rows)
+    read as out-of-vocabulary (1). The engineered features stay those of the full ids, as the
+    fold ensemble computes them at prediction time."""
+    if keep is None:
+        return inputs
+    if isinstance(inputs, dict):
+        return {**inputs, "tokens": np.where(keep[inputs["tokens"]], inputs["tokens"], 1)}
+    return np.where(keep[inputs], inputs, 1)
+
+
+def forget_unknown_tokens(model, keep: np.ndarray) -> None:
+    """After a fold's training: every embedding row of a token outside its vocabulary becomes
+    the out-of-vocabulary row, so the model reads full ids (the ensemble's, the test split's)
+    exactly as it read its own masked ones in training."""
+    import keras
+
+    def layers(outer):
+        for layer in outer.layers:
+            yield layer
+            if hasattr(layer, "layers"):  # a nested model
+                yield from layers(layer)
+
+    for layer in layers(model):
+        if isinstance(layer, keras.layers.Embedding) and layer.input_dim == len(keep):
+            table = np.array(layer.embeddings.numpy())
+            table[~keep] = table[1]
+            layer.embeddings.assign(table)
+
+
 def _squeeze(proba, data: PreparedData) -> np.ndarray:
     proba = np.asarray(proba)
     return proba.reshape(len(proba), -1).squeeze(-1) if len(data.class_names) == 2 else proba
@@ -365,6 +274,12 @@ class ObjectiveResult:
     val_true: np.ndarray  # the labels `val_proba` refers to (held-out rows of every unit)
     val_proba: np.ndarray  # out-of-fold probabilities (folds) or the seeds' mean (replicates)
     model: Any = field(default=None, repr=False)  # the units' models averaged: one Keras model
+    planned_units: int = 0  # folds x replicates; more than len(units) when cut short
+
+    @property
+    def raced(self) -> bool:
+        """The campaign stopped it after a unit (racing): fewer units than planned."""
+        return not self.stopped and len(self.units) < self.planned_units
 
     @property
     def stopped(self) -> bool:
@@ -400,8 +315,9 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
                   epoch_metrics: bool = False) -> ObjectiveResult:
     """`run_trial` over K grouped folds of train + validation (folds > 1) and/or R seeds
     (seed, seed + 1, ...). With folds = replicates = 1 it is one `run_trial` on the fixed split.
-    `on_unit(i, name, result)` is called after each unit (logging per fold or seed). A unit
-    stopped through `on_epoch` ends the trial: no further unit is trained."""
+    `on_unit(i, name, result)` is called after each unit (logging per fold or seed; True stops
+    the trial there: racing). A unit stopped through `on_epoch` ends the trial too: no further
+    unit is trained."""
     views = cross_validation_folds(data, folds, seed) if folds > 1 else [data]
     units, names, truths, probas = [], [], [], []
     for f, view in enumerate(views, start=1):
@@ -412,18 +328,19 @@ def run_objective(params: dict[str, Any], data: PreparedData, seed: int, family:
                                epoch_metrics)
             units.append(result)
             names.append(name or f"seed {seed}")
-            if on_unit:
-                on_unit(len(units), names[-1], result)
-            if result.stopped:
+            # on_unit returning True: the campaign raced this trial out (no further unit)
+            raced = bool(on_unit and on_unit(len(units), names[-1], result) is True)
+            if result.stopped or raced:
                 break
-        fold_units = units[-replicates:] if not units[-1].stopped else \
-            units[len(truths) * replicates:]
+        cut = units[-1].stopped or raced
+        fold_units = units[len(truths) * replicates:] if cut else units[-replicates:]
         truths.append(view.y_val)
         probas.append(np.mean([u.val_proba for u in fold_units], axis=0))
-        if units[-1].stopped:
+        if cut:
             break
     return ObjectiveResult(units, names, np.concatenate(truths), np.concatenate(probas),
-                           average_models([u.model for u in units]))
+                           average_models([u.model for u in units]),
+                           planned_units=len(views) * replicates)
 
 
 def average_models(models: list[Any]):

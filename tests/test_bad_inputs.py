@@ -199,6 +199,8 @@ BAD_YAML = {
                         "data.dataset"),
     "unknown objective": ({"objective": {"metric": "val_vibes"}}, None, None, "exp.yaml",
                           "objective.metric"),
+    "negative lean_after": ({"optimizer": {"lean_after": -1}}, None, None, "exp.yaml",
+                           "optimizer.lean_after"),
     "reversed bounds": ({}, space_with(learning_rate={"type": "float", "bounds": [0.05, 0.001]}),
                         None, "space.yaml", "parameters.learning_rate.bounds"),
     "log scale with a zero bound": ({}, space_with(learning_rate={
@@ -209,6 +211,10 @@ BAD_YAML = {
         "parameters.learning_rate.bounds"),
     "infinite bound": ({}, space_with(lstm_units={"type": "int", "bounds": [2, ".inf"]}), None,
                        "space.yaml", "parameters.lstm_units.bounds"),
+    "bound the model cannot take": ({}, space_with(dropout_rate={
+        "type": "float", "bounds": [0.0, 7.0]}), None, "space.yaml", "parameters.dropout_rate"),
+    "fixed value the model cannot take": ({}, {**space_with(), "fixed": {
+        "num_epochs": 1, "batch_size": 0}}, None, "space.yaml", "fixed.batch_size"),
     "missing parameter the model needs": ({}, space_with(dropout_rate=None), None, "space.yaml",
                                           "parameters.dropout_rate"),
     "missing training parameter": ({}, space_with(batch_size=None), None, "space.yaml",
@@ -274,6 +280,11 @@ def test_yaml_loader_names_file_and_field(tmp_path, case):
     ("embedding_size=5", "one of"), ("num_epochs=two", "num_epochs"),
     ("units=4", "unknown parameter"), ("lstm_units", "NAME=VALUE"),
     ("batch_size=[", "batch_size"),
+    # values of the right type that no model can take: the valid range, before any work
+    ("dropout_rate=7", "dropout_rate: must be a number in [0, 1), got 7.0"),
+    ("lstm_units=0", "lstm_units: must be an integer >= 1"),
+    ("learning_rate=-0.1", "learning_rate: must be a number > 0"),
+    ("class_weight=heavy", "class_weight: must be one of none, balanced"),
 ])
 def test_bad_param(write_experiment, tmp_path, param, mention):
     result = run("--store", str(tmp_path / "store"), "train", str(write_experiment()),

@@ -69,3 +69,31 @@ def test_a_bucketed_trial_trains_reproducibly(tiny_data, tiny_experiment):
     assert first.metrics == second.metrics
     assert 0 < first.timings["train_s"] <= first.timings["fit_s"]
     assert first.timings["train_samples_per_s"] >= first.timings["samples_per_s"]
+
+
+def test_each_epoch_reports_the_monitored_validation_score(tiny_data, tiny_experiment):
+    """The progress line shows what early stopping watches (here macro F1, which the epoch's
+    logs do not carry by themselves), not only the validation loss."""
+    params = {**tiny_experiment.space.defaults(), "num_epochs": 2,
+              "early_stopping_monitor": "val_macro_f1", "early_stopping_patience": 5}
+    seen = []
+    result = run_trial(params, tiny_data, seed=3,
+                       on_epoch=lambda e, n, logs: seen.append(dict(logs)))
+    assert [("val_macro_f1" in logs, "val_loss" in logs) for logs in seen] == [(True, True)] * 2
+    assert len(result.history["val_macro_f1"]) == 2  # the history keeps it too
+
+
+def test_the_progress_line_names_the_monitored_metric_and_the_objective(tiny_experiment):
+    from types import SimpleNamespace
+
+    from sentiment_core.campaign.engine.scheduler import Scheduler
+    from sentiment_core.campaign.execution.protocol import Event
+
+    space = SimpleNamespace(fixed={"early_stopping_monitor": "val_macro_f1"})
+    record = SimpleNamespace(units=2, metric="val_roc_auc",
+                             experiment=SimpleNamespace(space=space))
+    line = Scheduler._epoch_line(SimpleNamespace(record=record), Event(
+        "epoch", 3, 1, 2, 5, {"loss": 0.5, "val_loss": 0.7, "val_macro_f1": 0.61,
+                              "val_roc_auc": 0.8}))
+    assert line == ("  trial 3 unit 1/2 epoch 2/5  loss 0.5000  val_macro_f1 0.6100  "
+                    "val_roc_auc 0.8000")

@@ -26,8 +26,9 @@ from sentiment_core.errors import InputError
 from sentiment_core.experiments import experiment_from_dict, load_experiment
 from sentiment_core.strict_yaml import read_yaml
 
-# 120 examples per test keep the fast suite fast; SENTIMENT_HPO_FUZZ_EXAMPLES=2000 digs deeper.
-FUZZ = settings(max_examples=int(os.environ.get("SENTIMENT_HPO_FUZZ_EXAMPLES", "120")),
+# 30 examples per test in the fast tier; make test-full runs 300; SENTIMENT_HPO_FUZZ_EXAMPLES=2000
+# digs deeper.
+FUZZ = settings(max_examples=int(os.environ.get("SENTIMENT_HPO_FUZZ_EXAMPLES", "30")),
                 deadline=None, database=None,  # no .hypothesis/ folder in the checkout
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 WORKDIR = Path(tempfile.mkdtemp(prefix="sentiment-hpo-fuzz-"))

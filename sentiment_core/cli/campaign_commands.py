@@ -144,6 +144,9 @@ def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from
                 f"campaign {name} stopped: no space left on device ({err.filename or 'store'})"
                 "; free some space and run this again to resume") from None
         stopped = f", {summary.early_stopped} early-stopped" if summary.early_stopped else ""
+        if summary.raced:
+            stopped += (f", {summary.raced} raced out ({summary.units_saved} seeds not "
+                        "trained)")
         click.echo(f"\nTable 5 — campaign {name} ({summary.completed} completed, "
                    f"{summary.failed} failed{stopped}, {summary.wall_s / 60:.1f} min)")
         click.echo(summary.table)
@@ -379,6 +382,8 @@ def _print_links(api, name: str | None, base: str, store: Store) -> None:
     click.echo(f"MLflow UI: {page.trials_url}")
     click.echo(f"  campaign {name}: {page.trials} trials, best {page.metric} first; columns "
                f"{page.metric}, " + ", ".join(page.parameters))
+    click.echo(f"Search charts: {page.charts_url}")
+    click.echo(f"  parallel coordinates, {page.metric} by trial and against each parameter")
     click.echo(f"  the campaign run (Table 5, report, best model): {page.run_url}")
 
 

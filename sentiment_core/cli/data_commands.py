@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
@@ -45,20 +46,75 @@ def data_fetch(store: Store, dataset: str) -> None:
 @pass_store
 def data_inspect(store: Store, experiment: str) -> None:
     """Rows, class balance, duplicates, token lengths and group counts of EXPERIMENT's data."""
-    from ..data import format_summary, load_labeled, summarize
+    from ..data import format_leakage, format_summary, load_labeled, split_leakage, summarize
     from ..experiments import load_experiment
 
     exp = load_experiment(experiment)
     say(f"reading {exp.data.describe()} from {store.data_dir}")
-    click.echo(format_summary(summarize(load_labeled(exp, store.data_dir))))
+    labeled = load_labeled(exp, store.data_dir)
+    click.echo(format_summary(summarize(labeled)))
+    try:
+        frames = split_frames(exp, labeled)
+    except InputError as err:  # inspecting needs no split: say why there is none to check
+        click.echo(f"near-copies across the split: no split to check ({err.message})")
+        return
+    click.echo("near-copies across the split (>= 8 words all but the last equal, or Jaccard "
+               ">= 0.9 of word 3-shingles)")
+    click.echo(format_leakage(split_leakage({k: f["text"].tolist() for k, f in frames.items()})))
+
+
+def split_frames(exp, labeled) -> dict:
+    """train/val/test (and foldK_train/foldK_val where the experiment has folds) as frames of
+    row, text, clean, label, class, group: what `data split` writes."""
+    import numpy as np
+
+    from ..data import grouped_folds, split_rows
+
+    frame = labeled.frame.assign(**{"class": lambda f: [labeled.class_names[i]
+                                                        for i in f["label"]]})
+    frame = frame.rename(columns={"key": "group_id"})[
+        ["row", "text", "clean", "label", "class", "group_id"]]
+    parts = dict(zip(("train", "val", "test"), split_rows(exp, labeled)))
+    out = {name: frame.iloc[rows].reset_index(drop=True) for name, rows in parts.items()}
+    if exp.objective.folds > 1:  # the folds a campaign's trials use (seed = the experiment's)
+        pool = np.concatenate([parts["train"], parts["val"]])
+        folds = grouped_folds(frame["group_id"].to_numpy()[pool],
+                              frame["label"].to_numpy()[pool], exp.objective.folds, exp.seed)
+        for k, (fit, held) in enumerate(folds, start=1):
+            out[f"fold{k}_train"] = frame.iloc[pool[fit]].reset_index(drop=True)
+            out[f"fold{k}_val"] = frame.iloc[pool[held]].reset_index(drop=True)
+    return out
+
+
+@data.command("split")
+@click.argument("experiment")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Folder for train.csv, val.csv, test.csv (and foldK_train/val.csv).")
+@pass_store
+def data_split(store: Store, experiment: str, out: Path) -> None:
+    """Write EXPERIMENT's split as CSV files (row, text, clean, label, class, group_id) to audit
+    it: the rows `prepare` vectorizes, in its order; the folds where the experiment has some."""
+    from ..data import load_labeled
+    from ..experiments import load_experiment
+
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "--out", "is a file; give a folder")
+    exp = load_experiment(experiment)
+    frames = split_frames(exp, load_labeled(exp, store.data_dir))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+        say(f"{out / name}.csv: {len(frame):,} rows")
 
 
 # ---- one trial -------------------------------------------------------------------------------
 
 
 def parse_params(space, pairs: tuple[str, ...]) -> dict:
+    """The space's defaults with each NAME=VALUE applied: a value of the parameter's type that
+    the model can take (exit 2 naming the parameter and its valid range, before any work)."""
     from ..config import coerce_param
-    from ..models import TRAINING_OPTIONS
+    from ..models import TRAINING_OPTIONS, check_value
 
     params = space.defaults()
     for pair in pairs:
@@ -66,6 +122,7 @@ def parse_params(space, pairs: tuple[str, ...]) -> dict:
         if not sep:
             raise InputError("--param", pair, "expected NAME=VALUE")
         params[name] = coerce_param(space, name, value, TRAINING_OPTIONS)
+        check_value(name, params[name], "--param")
     return params
 
 

@@ -96,10 +96,14 @@ def duplicate_key(text: str) -> str:
     return _normalize(text)
 
 
-def duplicate_groups(texts: Iterable[str], cleaned: Iterable[str]) -> np.ndarray:
+def duplicate_groups(texts: Iterable[str], cleaned: Iterable[str],
+                     near: bool = True) -> np.ndarray:
     """Group id per row: rows are one group when their raw texts share a duplicate key (a tweet
-    and its retweets) OR their cleaned texts normalize alike (the model would see the same input:
-    "soooo good" and "sooo good" after repeated_chars), transitively."""
+    and its retweets), OR their cleaned texts normalize alike (the model would see the same input:
+    "soooo good" and "sooo good" after repeated_chars), OR (`near`) one is a near-copy of the
+    other (`near_duplicates`: truncated retweets, quote tweets, a few words added), transitively."""
+    from .near_duplicates import containment_pairs
+
     texts, cleaned = list(texts), list(cleaned)
     normalized = clean_all(texts + cleaned, NORMALIZE)  # one pool for both
     keys = [f"raw:{k}" for k in normalized[:len(texts)]]
@@ -109,9 +113,17 @@ def duplicate_groups(texts: Iterable[str], cleaned: Iterable[str]) -> np.ndarray
     ids = {k: i for i, k in enumerate(dict.fromkeys(keys + seen))}
     rows = np.arange(len(keys))
     # a bipartite graph row -> key; its connected components are the groups
-    edges = np.concatenate([[ids[k] for k in keys], [ids[k] for k in seen]]).astype(np.int64)
+    heads = np.concatenate([[ids[k] for k in keys], [ids[k] for k in seen]]).astype(np.int64)
+    tails = np.concatenate([rows, rows])
+    if near and texts:
+        # near-copies among the distinct normalized texts, joined through their raw keys
+        distinct = list(dict.fromkeys(normalized[:len(texts)]))
+        pairs = containment_pairs(distinct)
+        tails = np.concatenate([tails, len(keys) + np.array(
+            [ids[f"raw:{distinct[i]}"] for i in pairs[:, 0]], np.int64)])
+        heads = np.concatenate([heads, [ids[f"raw:{distinct[j]}"] for j in pairs[:, 1]]])
+        heads = heads.astype(np.int64)
     n = len(keys) + len(ids)
-    graph = coo_matrix((np.ones(2 * len(keys)), (np.concatenate([rows, rows]),
-                                                len(keys) + edges)), shape=(n, n))
+    graph = coo_matrix((np.ones(len(heads)), (tails, len(keys) + heads)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     return np.unique(component[:len(keys)], return_inverse=True)[1]

@@ -34,11 +34,13 @@ from ..config import ExperimentConfig, to_dict
 from ..errors import InputError
 from . import labeling
 from .cleaning import clean_all, duplicate_groups
+from .pretrained import INDEX, glove_dir, glove_index
 from .readers import read_csv, resolve_sources
 from .registry import sha256_of
 from .splits import grouped_folds, leak_free_split
 
-CACHE_VERSION = 3  # bump when the prepared arrays or the cache layout change (3: .npy folder)
+CACHE_VERSION = 4  # bump when the prepared arrays, the split or the cache layout change
+# (3: .npy folder; 4: near-duplicate groups)
 
 
 @dataclass
@@ -66,6 +68,11 @@ class PreparedData:
     fingerprint: str
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # file row numbers per split
     keys: dict[str, np.ndarray] = field(default_factory=dict)  # duplicate-group id per row
+    # folds: a token enters a fold's vocabulary when its fit rows hold it this often (None: the
+    # vocabulary was given, a parent's, and folds keep it whole)
+    fold_min_count: int | None = None
+    # a fold view: which ids of `vocabulary` its own fit rows know (others read as out-of-vocab)
+    token_keep: np.ndarray | None = None
     prepare_seconds: float = 0.0
     from_cache: bool = False
 
@@ -143,6 +150,21 @@ def _read_source(experiment: ExperimentConfig, dataset, path: Path,
     })
 
 
+def split_rows(experiment: ExperimentConfig,
+               labeled: Labeled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions in `labeled.frame` of the train, validation and test rows (what `prepare`
+    vectorizes; no TensorFlow needed)."""
+    frame, s = labeled.frame, experiment.split
+    try:
+        return leak_free_split(frame["key"].tolist(), frame["label"].to_numpy(),
+                               s.validation, s.test, experiment.seed)
+    except ValueError:
+        raise InputError(experiment.path, "split",
+                         f"{len(frame)} rows of {labeled.source.name} are too few for validation "
+                         f"{s.validation} and test {s.test} with every class on each side") \
+            from None
+
+
 def split_texts(experiment: ExperimentConfig, directory: Path,
                 data: PreparedData) -> dict[str, pd.DataFrame]:
     """Raw and cleaned text, group and label of each split's rows, in the arrays' order."""
@@ -165,6 +187,12 @@ def fingerprint(experiment: ExperimentConfig, file_sha256: str | list[str],
         "cleaning": list(experiment.cleaning), "split": to_dict(experiment.split),
         "vectorization": to_dict(experiment.vectorization), "seed": experiment.seed,
     }
+    if _folds(experiment):  # the vocabulary then comes from train + validation
+        inputs["vocabulary_rows"] = "train+val"
+    if not experiment.vectorization.pretrained_words:  # the dict older versions hashed
+        inputs["vectorization"].pop("pretrained_words")
+    else:  # the words the vocabulary may take: GloVe's index
+        inputs["pretrained_index_sha256"] = sha256_of(glove_dir() / INDEX)
     if vocabulary is not None:
         inputs["vocabulary_sha256"] = hashlib.sha256("\n".join(vocabulary).encode()).hexdigest()
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
@@ -191,21 +219,20 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
     progress(f"data: reading and cleaning {names}")
     labeled = load_labeled(experiment, directory)
     frame = labeled.frame
-    s = experiment.split
-    try:
-        train, val, test = leak_free_split(frame["key"].tolist(), frame["label"].to_numpy(),
-                                           s.validation, s.test, experiment.seed)
-    except ValueError:
-        raise InputError(experiment.path, "split",
-                         f"{len(frame)} rows of {names} are too few for validation "
-                         f"{s.validation} and test {s.test} with every class on each side") \
-            from None
+    train, val, test = split_rows(experiment, labeled)
     progress(f"data: vectorizing {len(train)} train / {len(val)} val / {len(test)} test rows")
     from .vectorization import build_vocabulary, vectorize  # imports TensorFlow
 
     v = experiment.vectorization
+    fold_min_count = None
     if vocabulary is None:
-        vocabulary = build_vocabulary(frame["clean"].iloc[train], v.max_tokens, v.min_count)
+        # with folds every train + validation row trains some fold: the ids cover them all,
+        # and each fold keeps only the tokens of its own fit rows (`cross_validation_folds`)
+        pool = np.concatenate([train, val]) if _folds(experiment) else train
+        vocabulary = build_vocabulary(frame["clean"].iloc[pool], v.max_tokens, v.min_count,
+                                      glove_index() if v.pretrained_words else None,
+                                      v.pretrained_words)
+        fold_min_count = v.min_count
     if len(vocabulary) <= 2:
         raise InputError(experiment.path, "vectorization.min_count",
                          "leaves no token in the vocabulary")
@@ -218,7 +245,8 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
     data = PreparedData(
         x_train, y[train], x_val, y[val], x_test, y[test], vocabulary, labeled.class_names,
         key, rows={"train": rows[train], "val": rows[val], "test": rows[test]},
-        keys={"train": groups[train], "val": groups[val], "test": groups[test]})
+        keys={"train": groups[train], "val": groups[val], "test": groups[test]},
+        fold_min_count=fold_min_count)
     if cached:
         _save_cache(cached, data)
     data.prepare_seconds = time.perf_counter() - start
@@ -228,7 +256,9 @@ def prepare(experiment: ExperimentConfig, directory: Path, cache_dir: Path | Non
 def cross_validation_folds(data: PreparedData, k: int, seed: int) -> list[PreparedData]:
     """K views of train + validation for a cross-validated objective: each fold fits on K-1
     parts and validates on the held-out part. Duplicate groups never cross a fold; the test
-    split is carried along untouched and never joins a fold."""
+    split is carried along untouched and never joins a fold. Each fold's vocabulary comes from
+    its own fit rows (`token_keep`; `trial.run_trial` reads the other ids as out-of-vocabulary):
+    a word seen only in held-out rows is unknown to the fold, as a new word is to a model."""
     x = np.concatenate([data.x_train, data.x_val])
     y = np.concatenate([data.y_train, data.y_val])
     rows = np.concatenate([data.rows["train"], data.rows["val"]])
@@ -240,7 +270,24 @@ def cross_validation_folds(data: PreparedData, k: int, seed: int) -> list[Prepar
     return [dataclasses.replace(
         data, x_train=x[fit], y_train=y[fit], x_val=x[held], y_val=y[held],
         rows={**data.rows, "train": rows[fit], "val": rows[held]},
-        keys={**data.keys, "train": keys[fit], "val": keys[held]}) for fit, held in parts]
+        keys={**data.keys, "train": keys[fit], "val": keys[held]},
+        token_keep=fold_vocabulary(x[fit], len(data.vocabulary), data.fold_min_count))
+        for fit, held in parts]
+
+
+def fold_vocabulary(x_fit: np.ndarray, size: int, min_count: int | None) -> np.ndarray | None:
+    """Which token ids a fold knows: those its own fit rows hold at least `min_count` times
+    (counted over what the model reads, the first sequence_length tokens), padding and
+    out-of-vocabulary always. None (all) when the vocabulary was given (a parent's)."""
+    if min_count is None:
+        return None
+    keep = np.bincount(np.asarray(x_fit).ravel(), minlength=size) >= min_count
+    keep[:2] = True
+    return keep
+
+
+def _folds(experiment: ExperimentConfig) -> bool:
+    return experiment.objective.folds > 1
 
 
 def train_plus_validation(data: PreparedData) -> PreparedData:
@@ -281,7 +328,9 @@ def _save_cache(path: Path, data: PreparedData) -> None:
                   "vocabulary": np.array(data.vocabulary, dtype=str),
                   "class_names": np.array(data.class_names, dtype=str),
                   **{f"rows_{s}": data.rows[s] for s in _SPLITS},
-                  **{f"keys_{s}": data.keys[s] for s in _SPLITS}}
+                  **{f"keys_{s}": data.keys[s] for s in _SPLITS},
+                  "fold_min_count": np.array([-1 if data.fold_min_count is None
+                                              else data.fold_min_count])}
         for name, array in arrays.items():
             np.save(partial / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         try:
@@ -304,9 +353,11 @@ def _load_cache(path: Path, key: str) -> PreparedData:
         return np.load(path / f"{name}.npy", mmap_mode="r" if mmap else None,
                        allow_pickle=False)
 
+    min_count = int(array("fold_min_count", False)[0])
     return PreparedData(
         array("x_train"), array("y_train"), array("x_val"), array("y_val"), array("x_test"),
         array("y_test"), array("vocabulary", False).tolist(),
         array("class_names", False).tolist(), key,
         rows={s: array(f"rows_{s}") for s in _SPLITS},
-        keys={s: array(f"keys_{s}") for s in _SPLITS}, from_cache=True)
+        keys={s: array(f"keys_{s}") for s in _SPLITS},
+        fold_min_count=None if min_count < 0 else min_count, from_cache=True)

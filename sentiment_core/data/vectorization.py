@@ -7,7 +7,7 @@ so the layer's own standardization is replaced by none and it only splits on whi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 
 import numpy as np
@@ -15,11 +15,26 @@ import numpy as np
 PAD, OOV = "", "[UNK]"
 
 
-def build_vocabulary(train_texts: Iterable[str], max_tokens: int, min_count: int) -> list[str]:
-    """Padding, out-of-vocabulary, then tokens seen >= min_count times, most frequent first."""
+def build_vocabulary(train_texts: Iterable[str], max_tokens: int, min_count: int,
+                     pretrained: Mapping[str, int] | None = None,
+                     pretrained_words: int = 0) -> list[str]:
+    """Padding, out-of-vocabulary, then tokens seen >= min_count times, most frequent first.
+
+    With `pretrained` (word -> row, most frequent first) and `pretrained_words` N > 0, then the
+    training words below min_count that have a pretrained vector (most frequent first), then
+    those of the N most frequent pretrained words not listed yet: a word never seen in training still
+    reads as its vector instead of [UNK]. max_tokens caps the training words only."""
     counts = Counter(token for text in train_texts for token in text.split())
-    kept = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
-    return [PAD, OOV, *kept[: max_tokens - 2]]
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))
+    kept = [t for t in ranked if counts[t] >= min_count][: max_tokens - 2]
+    vocabulary = [PAD, OOV, *kept]
+    if pretrained is None or pretrained_words <= 0:
+        return vocabulary
+    listed = set(vocabulary)
+    vocabulary += [t for t in ranked if t not in listed and t in pretrained]
+    listed = set(vocabulary)
+    return vocabulary + [w for w in islice(pretrained, pretrained_words)
+                         if w not in listed and w.strip() == w and w]
 
 
 def make_vectorizer(vocabulary: list[str], sequence_length: int):

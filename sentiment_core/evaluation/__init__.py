@@ -18,11 +18,11 @@ from .metrics import (
     predictions,
 )
 from .predictor import TextClassifier
-from .tables import format_table, seed_rows, table5
+from .tables import format_table, readable_table5, seed_rows, table5
 
 __all__ = [
     "TextClassifier", "baseline_table", "candidates_by_keywords",
     "classification_metrics", "election_table", "error_analysis", "evaluation", "flat_metrics",
-    "format_table", "lexicon_proba", "optimal_threshold", "plots", "predictions", "seed_rows",
-    "table5",
+    "format_table", "lexicon_proba", "optimal_threshold", "plots", "predictions",
+    "readable_table5", "seed_rows", "table5",
 ]

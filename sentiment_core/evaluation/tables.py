@@ -34,7 +34,9 @@ def seed_rows() -> list[tuple[str, dict[str, Any], float]]:
 def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
            best_run_id: str | None = None) -> pd.DataFrame:
     """One row per campaign trial (and attached paper row); `best_run_id` (the campaign's
-    rule chooses it) is marked."""
+    rule chooses it) is marked. `<metric>` is the trial's value (the mean over its units);
+    `<metric> (model)` beside it is the logged model's own validation score (the units'
+    ensemble, the model that is scored on test)."""
     records = []
     for r in rows:
         source = r["tags"].get("source", "campaign")
@@ -46,6 +48,8 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
             metric: r["metrics"].get(metric),
             # spread over folds / seeds of a noise-aware objective (absent: one run per trial)
             "± sd": r["metrics"].get(f"{metric}_sd"),
+            # the logged model's own score (the units' ensemble; out-of-fold with folds)
+            f"{metric} (model)": r["metrics"].get(f"pooled_{metric}"),
             # training runs the value is the mean of (more for intensified trials)
             "units": len([u for u in r["tags"].get("units", "").split(", ") if u]) or None,
             "best_epoch": r["metrics"].get("best_epoch"),
@@ -62,7 +66,7 @@ def table5(rows: list[dict[str, Any]], params: list[str], metric: str,
     frame = pd.DataFrame(records)
     if frame.empty:
         return frame
-    for optional in ("± sd", "units", "best_epoch"):
+    for optional in ("± sd", f"{metric} (model)", "units", "best_epoch"):
         if frame[optional].isna().all():
             frame = frame.drop(columns=optional)
     if "units" in frame and frame["units"].dropna().nunique() <= 1:
@@ -80,11 +84,39 @@ def format_table(frame: pd.DataFrame, fmt: str = "text") -> str:
         if column.startswith(("val_", "paper_")) or column in ("learning_rate", "dropout_rate",
                                                                 "± sd"):
             shown[column] = [f"{v:.6f}" if isinstance(v, float) else v for v in shown[column]]
-        elif column in ("best_epoch", "units"):
+        elif column == "best_epoch":
+            shown[column] = [epoch_text(v) for v in shown[column]]
+        elif column == "units":
             shown[column] = [int(v) if isinstance(v, float) else v for v in shown[column]]
     if fmt == "markdown":
         return shown.to_markdown(index=False)
     return shown.to_string(index=False)
+
+
+def epoch_text(value: Any) -> str:
+    """An epoch as an epoch: 3, or the mean over a trial's folds / seeds with one decimal."""
+    if not isinstance(value, (int, float)) or pd.isna(value):
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) \
+            else str(value)
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def readable_table5(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table 5 as text to read on a page: scores with 4 decimals, parameters with 3
+    significant digits, epochs as epochs (the CSV and the tracker keep the exact values)."""
+    shown = frame.astype(object).where(frame.notna(), None)
+    for column in shown.columns:
+        if column == "best_epoch":
+            rule = epoch_text
+        elif column.startswith(("val_", "paper_", "test_")) or column == "± sd":
+            rule = (lambda v: f"{v:.4f}")
+        elif column == "wall_s":
+            rule = (lambda v: f"{v:.1f}")
+        else:  # a parameter: 894, 0.00707, 0.258
+            rule = (lambda v: str(int(v)) if v.is_integer() else f"{v:.3g}")
+        shown[column] = ["" if v is None else rule(v) if isinstance(v, float) else str(v)
+                         for v in shown[column]]
+    return shown
 
 
 def _number(text: str | None) -> Any:

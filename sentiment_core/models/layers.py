@@ -7,11 +7,14 @@ experiment stays free of TensorFlow. `custom_objects()` names them for `keras.sa
   GlobalMaxPooling1D drops the mask with a warning, so end padding would enter the max.
 - SparseCrossentropyWithSmoothing: label smoothing for integer labels and a softmax output
   (Keras's SparseCategoricalCrossentropy has no label_smoothing).
+- TokenNgrams, DropOovColumn: the unigram and bigram codes of token ids, and a lookup's output
+  without its out-of-vocabulary column, for the wide part of `wide_deep`.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 PACKAGE = "sentiment_core"
@@ -72,6 +75,52 @@ class SparseCrossentropyWithSmoothing(keras.losses.Loss):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TokenNgrams(keras.layers.Layer):
+    """(batch, steps) token ids -> (batch, 2 * steps - 1) int64 word n-gram codes: each
+    unigram's id, then each bigram's (first + 1) * vocab_size + second (never a unigram's
+    code); 0 wherever padding or an `ignore`d id takes part (IntegerLookup's mask token:
+    dropped)."""
+
+    def __init__(self, vocab_size: int, ignore: list[int] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = int(vocab_size)
+        self.ignore = [int(i) for i in ignore or []]
+
+    def call(self, ids):
+        ids = ops.cast(ids, "int64")
+        if self.ignore:  # ids * keep[ids]: a table lookup (ops.isin fails in a TF graph)
+            keep = np.ones(self.vocab_size, np.int64)
+            keep[self.ignore] = 0
+            ids = ids * ops.take(ops.convert_to_tensor(keep), ids)
+        first, second = ids[:, :-1], ids[:, 1:]
+        bigrams = ops.where(ops.logical_and(first > 0, second > 0),
+                            (first + 1) * self.vocab_size + second, ops.zeros_like(first))
+        return ops.concatenate([ids, bigrams], axis=1)
+
+    def compute_output_spec(self, ids):
+        steps = ids.shape[1]
+        return keras.KerasTensor((ids.shape[0], None if steps is None else 2 * steps - 1),
+                                 dtype="int64")
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "ignore": self.ignore}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DropOovColumn(keras.layers.Layer):
+    """(batch, 1 + n) -> (batch, n): IntegerLookup's multi-hot/tf-idf output without its
+    out-of-vocabulary column (n-grams outside the fitted ones count for nothing, as in
+    scikit-learn's TfidfVectorizer)."""
+
+    def call(self, inputs):
+        return inputs[:, 1:]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None if input_shape[1] is None else input_shape[1] - 1)
+
+
 def custom_objects() -> dict[str, type]:
     return {"MaskedGlobalPooling1D": MaskedGlobalPooling1D,
-            "SparseCrossentropyWithSmoothing": SparseCrossentropyWithSmoothing}
+            "SparseCrossentropyWithSmoothing": SparseCrossentropyWithSmoothing,
+            "TokenNgrams": TokenNgrams, "DropOovColumn": DropOovColumn}

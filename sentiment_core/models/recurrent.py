@@ -7,12 +7,23 @@ suggestions). Every embedding masks padding (mask_zero), so the recurrent layers
 
 from __future__ import annotations
 
+from ..data import GLOVE_DIM
 from .registry import family
 
 
 def _embedding(keras, params, vocab_size):
-    return keras.layers.Embedding(vocab_size, int(params["embedding_size"]), mask_zero=True,
-                                  name="embedding")
+    """The token embedding (named `embedding`), as a callable on the token ids. With
+    `embedding_init: glove` its table is 50 wide (build_model fills it with GloVe's vectors) and,
+    when `embedding_size` is not 50, a linear projection (no bias) maps it to that width, so
+    embedding_size still means what the next layer reads."""
+    size = int(params["embedding_size"])
+    if params.get("embedding_init", "random") != "glove":
+        return keras.layers.Embedding(vocab_size, size, mask_zero=True, name="embedding")
+    table = keras.layers.Embedding(vocab_size, GLOVE_DIM, mask_zero=True, name="embedding")
+    if size == GLOVE_DIM:
+        return table
+    project = keras.layers.Dense(size, use_bias=False, name="embedding_projection")
+    return lambda tokens: project(table(tokens))  # Dense passes the padding mask on
 
 
 def _dense_head(keras, params, x):

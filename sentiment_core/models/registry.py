@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from ..config import SearchSpace
-from ..data import feature_scaler, token_features
+from ..data import embedding_matrix, feature_scaler, token_features
 from ..errors import InputError
+from .ranges import check_space_ranges
 
 # Read by trial.run_trial for every family: training length, batch and the optimizer.
 TRIAL_PARAMS = ("learning_rate", "num_epochs", "batch_size")
@@ -37,7 +38,10 @@ TRAINING_OPTIONS = {
     "min_learning_rate": 1e-6,
     "label_smoothing": 0.0,
     "length_buckets": 0,  # N > 0: length-bucketed batches with N bucket lengths; 0: fixed padding
+    "embedding_init": "random",  # random | glove: GloVe 6B 50d rows for the vocabulary's words
+    "embedding_trainable": True,  # false: the embedding stays as initialized (frozen)
 }
+EMBEDDING_INITS = ("random", "glove")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class Family:
     optional: dict[str, Any] = field(default_factory=dict)
     uses_features: bool = False
     description: str = ""
+    # a wide family: builder(keras, params, vocabulary, tokens, train_ids, train_labels,
+    # outputs) returns (body, wide logits); the logits add to the head's before its activation
+    wide: bool = False
 
     @property
     def parameters(self) -> set[str]:
@@ -65,19 +72,19 @@ class Family:
 
 
 _EXAMPLES = {"dropout_rate": 0.1, "recurrent_dropout": 0.1, "spatial_dropout": 0.1, "l2": 1e-4,
-             "label_smoothing": 0.05, "lstm_layers": 2, "gru_layers": 2}
+             "label_smoothing": 0.05, "lstm_layers": 2, "gru_layers": 2, "wide_l2": 1e-4}
 
 FAMILIES: dict[str, Family] = {}
 
 
 def family(name: str, required: tuple[str, ...], conditional: dict | None = None,
-           optional: dict | None = None, uses_features: bool = False):
+           optional: dict | None = None, uses_features: bool = False, wide: bool = False):
     """Register a builder under `name`; its docstring's first line describes the family."""
 
     def register(builder):
         FAMILIES[name] = Family(name, builder, tuple(required), dict(conditional or {}),
                                 dict(optional or {}), uses_features,
-                                (builder.__doc__ or "").strip().splitlines()[0])
+                                (builder.__doc__ or "").strip().splitlines()[0], wide)
         return builder
 
     return register
@@ -85,16 +92,36 @@ def family(name: str, required: tuple[str, ...], conditional: dict | None = None
 
 def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
                 sequence_length: int | None,
-                num_classes: int = 2, feature_stats: tuple[np.ndarray, np.ndarray] | None = None):
+                num_classes: int = 2, feature_stats: tuple[np.ndarray, np.ndarray] | None = None,
+                vocabulary: list[str] | None = None, train_ids: np.ndarray | None = None,
+                train_labels: np.ndarray | None = None):
     """The family's body on a `tokens` input (plus a `features` input for feature families,
     scaled in the model by `feature_stats` = train-only mean and variance), then the output
     head, compiled with Adam at `learning_rate`. `sequence_length` None: any length (batches
-    trimmed to their bucket's length)."""
+    trimmed to their bucket's length). `vocabulary`: the words of the ids (needed by
+    `embedding_init: glove`, and a wide family); `train_ids`, `train_labels`: the training
+    split (a wide family's n-grams, their IDF and its linear part's start are fitted on it)."""
     import keras
 
     spec = FAMILIES[family_name]
     params = {**spec.optional, **params}
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
+    outputs = 1 if num_classes == 2 else num_classes
+    activation = "sigmoid" if num_classes == 2 else "softmax"
+    if spec.wide:
+        if train_ids is None or train_labels is None or vocabulary is None:
+            raise ValueError(f"family {family_name} needs the vocabulary and the training "
+                             f"split's ids and labels")
+        body, wide = spec.builder(keras, params, vocabulary, tokens, train_ids, train_labels,
+                                  outputs)
+        logits = keras.layers.Add(name="logits")(
+            [keras.layers.Dense(outputs, name="deep_logits", kernel_initializer="zeros")(body),
+             wide])  # zeros: the model starts as its wide part (a warm-started linear model)
+        model = keras.Model(tokens, keras.layers.Activation(activation, name="output")(logits),
+                            name=family_name)
+        _init_embedding(model, params, vocabulary)
+        compile_model(model, params, num_classes)
+        return model
     if spec.uses_features:
         if feature_stats is None:
             raise ValueError(f"family {family_name} needs the train split's feature statistics")
@@ -104,11 +131,28 @@ def build_model(family_name: str, params: dict[str, Any], vocab_size: int,
     else:
         body = spec.builder(keras, params, vocab_size, tokens)
         inputs = tokens
-    head = (keras.layers.Dense(1, activation="sigmoid", name="output") if num_classes == 2
-            else keras.layers.Dense(num_classes, activation="softmax", name="output"))
+    head = keras.layers.Dense(outputs, activation=activation, name="output")
     model = keras.Model(inputs, head(body), name=family_name)
+    _init_embedding(model, params, vocabulary)
     compile_model(model, params, num_classes)
     return model
+
+
+def _init_embedding(model, params: dict[str, Any], vocabulary: list[str] | None) -> None:
+    """GloVe's vectors into the `embedding` layer's rows (`embedding_init: glove`), and the
+    layer frozen when `embedding_trainable` is false. Words GloVe lacks get random rows drawn
+    from NumPy's seeded state, so a trial stays reproducible."""
+    init = params.get("embedding_init", TRAINING_OPTIONS["embedding_init"])
+    if init not in EMBEDDING_INITS:
+        raise ValueError(f"embedding_init must be one of {', '.join(EMBEDDING_INITS)}, "
+                         f"got {init!r}")
+    layer = model.get_layer("embedding")
+    if init == "glove":
+        if vocabulary is None or len(vocabulary) != layer.input_dim:
+            raise ValueError("embedding_init glove needs the vocabulary of the token ids")
+        rng = np.random.default_rng(np.random.randint(2**31 - 1))
+        layer.set_weights([embedding_matrix(vocabulary, rng)[0]])
+    layer.trainable = bool(params.get("embedding_trainable", True))
 
 
 def compile_model(model, params: dict[str, Any], num_classes: int) -> None:
@@ -186,8 +230,8 @@ def _possible_values(space: SearchSpace, name: str) -> list[Any]:
 
 def check_space_covers(name: str, space: SearchSpace, where: str) -> None:
     """The search space gives the family every parameter it needs (tuned or fixed), a
-    conditional parameter wherever its parent can take a value that needs it, and nothing the
-    family would silently ignore (a misspelt name)."""
+    conditional parameter wherever its parent can take a value that needs it, nothing the
+    family would silently ignore (a misspelt name), and no value the model cannot take."""
     spec = FAMILIES[name]
     given = {**{p: None for p in space.parameters}, **space.fixed}
     missing = [p for p in (*TRIAL_PARAMS, *spec.required) if p not in given]
@@ -203,8 +247,13 @@ def check_space_covers(name: str, space: SearchSpace, where: str) -> None:
         if any(v in values for v in possible):
             raise InputError(space.path or where, "parameters",
                              f"family {name} needs {param} when {parent} is one of {list(values)}")
+    for value in _possible_values(space, "embedding_init"):
+        if value is not None and value not in EMBEDDING_INITS:
+            raise InputError(space.path or where, "embedding_init",
+                             f"must be one of {', '.join(EMBEDDING_INITS)}, got {value!r}")
     unused = sorted(set(given) - spec.parameters)
     if unused:
         raise InputError(space.path or where, f"parameters.{unused[0]}",
                          f"not read by family {name} (it reads "
                          f"{', '.join(sorted(spec.parameters))})")
+    check_space_ranges(space, where)

@@ -40,12 +40,20 @@ def test_workers_alone_choose_local_processes(tiny_experiment):
     assert (ray.execution.executor, ray.execution.gpus_per_trial) == ("ray", 0.5)
 
 
-def test_early_stopping_refuses_a_noisy_objective(write_experiment):
+def test_early_stopping_takes_a_noisy_objective(write_experiment):
+    """Ax's per-epoch rule watches the first unit; the final mean is told without a standard
+    error then (per-epoch values carry none), so replicates and folds no longer refuse it."""
     experiment = load_experiment(write_experiment(objective={
         "metric": "val_roc_auc", "direction": "maximize", "folds": 3}))
+    assert with_execution(experiment, early_stopping=True).early_stopping.enabled
+
+
+@pytest.mark.parametrize("objective", [{"replicates": 1}, {"replicates": 2, "folds": 2}])
+def test_racing_needs_seeds_to_race_over(write_experiment, objective):
     with pytest.raises(InputError) as err:
-        with_execution(experiment, early_stopping=True)
-    assert err.value.field == "early_stopping.enabled"
+        load_experiment(write_experiment(racing={"enabled": True}, objective={
+            "metric": "val_roc_auc", "direction": "maximize", **objective}))
+    assert err.value.field == "racing.enabled"
 
 
 # ---- the loop, with a scripted executor -------------------------------------------------------
@@ -373,3 +381,32 @@ def test_workers_honour_keras_backend(tiny_experiment, tiny_data, tmp_path, monk
     assert outcome.device["lstm_kernel"] == "no GPU"
     model = rebuild_model(outcome, params, "lstm", tiny_data)
     assert model.predict(tiny_data.x_val, verbose=0).shape[0] == len(tiny_data.y_val)
+
+
+FEATURES_SPACE = {
+    "parameters": {"learning_rate": {"type": "float", "bounds": [0.001, 0.05], "log_scale": True,
+                                     "default": 0.02},
+                   "lstm_units": {"type": "int", "bounds": [2, 4], "default": 2}},
+    "fixed": {"embedding_size": 4, "feature_units": 2, "neurons_dense": 2, "dropout_rate": 0.0,
+              "num_epochs": 1, "batch_size": 64}}
+
+
+@pytest.mark.parametrize("kind", ["inline", "local",
+                                  pytest.param("ray", marks=pytest.mark.slow)])
+def test_the_features_family_runs_under_every_executor(kind, write_experiment, tmp_path):
+    """A worker sends weights; the campaign rebuilds a new best's model from them, which for
+    the features family needs the train split's feature statistics (a ValueError before)."""
+    import yaml
+
+    if kind == "ray":
+        pytest.importorskip("ray")
+    space = tmp_path / "features_space.yaml"
+    space.write_text(yaml.safe_dump(FEATURES_SPACE))
+    experiment = with_execution(load_experiment(write_experiment(
+        model={"family": "features"}, search_space=str(space))), executor=kind,
+        **({"workers": 1} if kind == "ray" else {}))
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, f"features-{kind}", 1, store, progress=lambda m: None)
+    assert (summary.completed, summary.failed) == (1, 0)
+    classifier = store.tracker().load_classifier(summary.best["run_id"])
+    assert classifier.predict(["great answer tonight", "worst debate ever"]).shape[0] == 2

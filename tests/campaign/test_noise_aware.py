@@ -91,7 +91,10 @@ def folded_campaign(tmp_path_factory):
     return experiment, store, summary
 
 
-def test_ax_is_told_the_folds_mean_and_sd_over_sqrt_k(folded_campaign):
+def test_ax_is_told_the_folds_mean_and_infers_their_noise(folded_campaign):
+    """K folds of one seed share their rows: their sd / sqrt(K) is no standard error (too
+    small), and one seed gives no independent estimate to pool, so Ax gets the mean alone
+    (no sem) and infers the noise; the run keeps the folds' own sd."""
     experiment, store, summary = folded_campaign
     tracker = store.tracker()
     search = Search.open("folded", experiment.space, experiment.objective,
@@ -105,8 +108,9 @@ def test_ax_is_told_the_folds_mean_and_sd_over_sqrt_k(folded_campaign):
         assert len(units) == 3
         index = int(row["tags"]["ax_trial_index"])
         assert told.loc[index, "mean"] == pytest.approx(statistics.fmean(units))
-        assert told.loc[index, "sem"] == pytest.approx(statistics.stdev(units) / math.sqrt(3))
+        assert math.isnan(told.loc[index, "sem"])
         assert row["metrics"]["val_roc_auc_sd"] == pytest.approx(statistics.stdev(units))
+        assert row["metrics"]["noise_n"] == 1 and "val_roc_auc_sem" not in row["metrics"]
 
 
 def test_the_winner_alone_is_scored_on_test(folded_campaign, tmp_path):

@@ -83,6 +83,7 @@ def test_server_listens_on_localhost_unless_told(tmp_path):
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert "--serve-artifacts" in command
     assert command[command.index("--backend-store-uri") + 1].startswith("sqlite:///")
+    assert command[-2:] == ["--app-name", "sentiment-hpo"]  # ui's landing page (ui_app)
     pg = server_command(tmp_path, "0.0.0.0", 5005, "postgresql://u@db/mlflow",
                         serve_artifacts=True)
     assert pg[pg.index("--backend-store-uri") + 1] == "postgresql://u@db/mlflow"

@@ -53,8 +53,9 @@ def test_ui_serves_the_campaign_on_localhost(finished):
         deadline = time.time() + 90
         while "MLflow UI:" not in line and time.time() < deadline:
             line = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}/#/experiments/" in line
-        experiment_id = line.split("/#/experiments/")[1].split("/")[0]
+        # the landing page of the server's app plugin (campaign/ui_app.py)
+        assert f"http://127.0.0.1:{port}/sentiment-hpo/open?experiment=" in line
+        experiment_id = line.split("?experiment=")[1].split("&")[0]
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/api/2.0/mlflow/runs/search",
             data=json.dumps({"experiment_ids": [experiment_id]}).encode(),

@@ -31,13 +31,13 @@ def assert_same(a, b) -> None:
         assert np.array_equal(a.rows[split], b.rows[split])
         assert np.array_equal(a.keys[split], b.keys[split])
     assert a.vocabulary == b.vocabulary and a.class_names == b.class_names
-    assert a.fingerprint == b.fingerprint
+    assert a.fingerprint == b.fingerprint and a.fold_min_count == b.fold_min_count
 
 
 def test_cache_folder_round_trips_memory_mapped(tiny_experiment, tmp_path):
     fresh = prepare(tiny_experiment, tmp_path, tmp_path / "cache")
     folder = cache_path(tmp_path / "cache", fresh.fingerprint)
-    assert folder.is_dir() and sorted(p.suffix for p in folder.iterdir()) == [".npy"] * 14
+    assert folder.is_dir() and sorted(p.suffix for p in folder.iterdir()) == [".npy"] * 15
     again = prepare(tiny_experiment, tmp_path, tmp_path / "cache")
     assert again.from_cache and not fresh.from_cache
     assert_same(fresh, again)

@@ -44,7 +44,8 @@ def test_family_builds_trains_and_ignores_appended_padding(name):
     trained = result.model
     # the same weights in a model whose sequences are 10 steps longer: only padding is added
     longer = build_model(name, params, len(VOCAB), data.sequence_length + 10, 2,
-                         train_feature_stats(name, data.x_train, len(VOCAB)))
+                         train_feature_stats(name, data.x_train, len(VOCAB)),
+                         train_ids=data.x_train, train_labels=data.y_train, vocabulary=VOCAB)
     longer.set_weights(trained.get_weights())
     x = data.x_val
     padded = np.pad(x, ((0, 0), (0, 10)))
@@ -56,8 +57,10 @@ def test_family_builds_trains_and_ignores_appended_padding(name):
 @pytest.mark.parametrize("name", sorted(FAMILIES))
 def test_family_has_a_three_class_head_and_named_layers(name):
     params = FAMILIES[name].example_params()
-    stats = train_feature_stats(name, synthetic().x_train, len(VOCAB))
-    model = build_model(name, params, len(VOCAB), 12, 3, stats)
+    data = synthetic()
+    stats = train_feature_stats(name, data.x_train, len(VOCAB))
+    model = build_model(name, params, len(VOCAB), 12, 3, stats, train_ids=data.x_train,
+                        train_labels=np.arange(len(data.y_train)) % 3, vocabulary=VOCAB)
     assert model.output_shape == (None, 3)
     names = [layer.name for layer in model.layers]
     assert "embedding" in names and "output" in names

@@ -59,6 +59,8 @@ class CampaignSummary:
     table: str
     wall_s: float
     early_stopped: int = 0
+    raced: int = 0  # trials stopped by racing ...
+    units_saved: int = 0  # ... and the units (seeds) they did not train
 
 
 def run_campaign(experiment: ExperimentConfig, name: str, trials: int, store: Store,
@@ -211,7 +213,8 @@ def run_trials(record: CampaignRecord, executor: Executor) -> CampaignSummary:
         tracker.set_tags(parent_id, {"ax_predicted_best_trial": predicted[0],
                                      "ax_predicted_best_value": predicted[1]})
     return CampaignSummary(record.name, parent_id, recorder.completed, recorder.failed, best,
-                           format_table(recorder.table(rows)), 0.0, recorder.early_stopped)
+                           format_table(recorder.table(rows)), 0.0, recorder.early_stopped,
+                           recorder.raced, recorder.units_saved)
 
 
 def _end_quietly(tracker: Tracker, run_id: str, status: str) -> None:

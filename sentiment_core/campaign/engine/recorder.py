@@ -9,6 +9,8 @@ when the campaign resumes (`reconcile`). Figures and tables go through the backg
 
 from __future__ import annotations
 
+import math
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,7 @@ from ..execution.protocol import Event, TrialOutcome
 from ..execution.worker import rebuild_model
 from .background import BackgroundWriter
 from .faults import fault_point
+from .noise import PooledNoise, independent_values
 from .provenance import trial_config
 from .record import CampaignRecord, best_trial
 from .scoring import validation_details
@@ -38,6 +41,7 @@ class Running:
     generation: str
     started: float
     unit_epochs: list[int] = field(default_factory=list)  # epochs of the finished units
+    unit_values: list[float] = field(default_factory=list)  # the objective of each unit
     stop_epoch: int | None = None  # Ax's early-stopping verdict came after this epoch
 
 
@@ -45,8 +49,11 @@ class Recorder:
     def __init__(self, record: CampaignRecord, writer: BackgroundWriter, executor_name: str):
         self.record, self.writer, self.executor_name = record, writer, executor_name
         self.best: tuple[str, float, int] | None = None  # run id, value, trial index
+        self.best_units = 0  # the incumbent's independent estimates (racing compares with it)
         self.completed = self.failed = self.early_stopped = 0
+        self.raced = self.units_saved = 0
         self.running: dict[int, Running] = {}
+        self.noise = PooledNoise(record.experiment.racing.min_df)
 
     @property
     def done(self) -> int:
@@ -55,10 +62,18 @@ class Recorder:
 
     def load(self) -> None:
         """The counts and best of a resumed campaign (after `reconcile`)."""
-        best = best_trial(self.record.rows(), self.record.metric, self.record.direction)
+        metric, rows = self.record.metric, self.record.rows()
+        best = best_trial(rows, metric, self.record.direction)
         if best is not None:
-            self.best = (best["run_id"], best["metrics"][self.record.metric],
+            self.best = (best["run_id"], best["metrics"][metric],
                          int(best["tags"][T.AX_TRIAL_INDEX]))
+            self.best_units = int(best["metrics"].get("noise_n", 1))
+        for row in rows:
+            if T.trial_tags(row).campaign_trial and row["status"] == "FINISHED":
+                self.noise.add_recorded(row["metrics"].get(f"{metric}_noise_sd", math.nan),
+                                        int(row["metrics"].get("noise_n", 0)))
+            self.raced += T.RACED in row["tags"]
+            self.units_saved += int(row["metrics"].get("units_saved", 0))
         ours = [t for t in self.record.search.trials() if t["generation"] != "attached"]
         self.completed = sum(t["status"] == "COMPLETED" for t in ours)
         self.failed = sum(t["status"] == "FAILED" for t in ours)
@@ -89,6 +104,7 @@ class Recorder:
 
     def unit(self, trial: Running, event: Event) -> None:
         trial.unit_epochs.append(int(event.metrics.get("epochs_run", 0)))
+        trial.unit_values.append(float(event.metrics.get(self.record.metric, math.nan)))
         if self.record.units > 1:  # per-fold / per-seed values, step = unit number
             self.record.tracker.log_metrics(trial.run_id, {
                 f"unit_{k}": v for k, v in event.metrics.items()}, step=event.unit)
@@ -116,12 +132,17 @@ class Recorder:
         progression = None
         if rec.search.early_stopping:  # the final value closes the per-epoch curve
             progression = int(result.units[0].metrics["epochs_run"])
-        new_best = self._log_completed(trial, outcome)
+        estimates = independent_values(result, metric, rec.experiment.objective.folds)
+        self.noise.add(estimates)
+        sem = self.noise.sem(len(estimates)) if rec.units > 1 else None
+        new_best = self._log_completed(trial, outcome, estimates, sem)
         fault_point("recorded")
-        # Ax is told the mean and its standard error, so its model treats trials as noisy
+        # Ax is told the mean with the pooled standard error, so its model treats trials as
+        # noisy; without enough pooled degrees of freedom (or beside per-epoch values, which
+        # carry none) the mean alone: Ax infers the noise
         value = result.mean[metric]
-        rec.search.tell(trial.index, {metric: (value, result.sem(metric))
-                                      if len(result.units) > 1 else value}, progression)
+        told = (value, sem) if sem is not None and not rec.search.early_stopping else value
+        rec.search.tell(trial.index, {metric: told}, progression)
         self.running.pop(trial.index)
         fault_point("told")
         rec.tracker.end_run(trial.run_id, "FINISHED")
@@ -145,19 +166,34 @@ class Recorder:
         rec.tracker.end_run(trial.run_id, "FINISHED")
         self.early_stopped += 1
 
-    def _log_completed(self, trial: Running, outcome: TrialOutcome) -> bool:
+    def _log_completed(self, trial: Running, outcome: TrialOutcome, estimates: list[float],
+                       sem: float | None) -> bool:
         """A completed trial's metrics, figures and (a new best) model, on its RUNNING run.
         True when it is the new best."""
         rec, result = self.record, outcome.result
         data, metric = rec.data, rec.metric
-        pooled = len(result.units) > 1  # details of the pooled predictions, beside the means
+        pooled = rec.units > 1  # details of the pooled predictions, beside the means
         prefix = "pooled_val_" if pooled else "val_"
         details = validation_details(result.val_true, result.val_proba, data.class_names,
                                      prefix)
-        spread = {f"{metric}_sd": result.sd(metric), f"{metric}_sem": result.sem(metric)} \
-            if pooled else {}  # one run per trial has no spread (Table 5 then has no ± sd)
+        spread = {}  # one run per trial has no spread (Table 5 then has no ± sd)
+        if pooled:
+            spread = {f"{metric}_sd": result.sd(metric) if len(result.units) > 1 else math.nan,
+                      "noise_n": len(estimates),
+                      f"{metric}_noise_sd": (statistics.stdev(estimates) if len(estimates) > 1
+                                             else math.nan)}
+            if sem is not None:  # the pooled standard error: what Ax was told
+                spread[f"{metric}_sem"] = sem
+        if result.raced:
+            saved = result.planned_units - len(result.units)
+            spread["units_saved"] = saved
+            self.raced += 1
+            self.units_saved += saved
+            rec.tracker.set_tags(trial.run_id, {
+                T.RACED: f"after unit {len(result.units)} of {result.planned_units}"})
         rec.tracker.log_metrics(trial.run_id, {
-            **details, **result.mean, **spread,
+            **details, **result.mean, **{k: v for k, v in spread.items()
+                                         if math.isfinite(v)},
             **{f"time_{k}": v for k, v in result.timings.items()},
             "time_prepare_s": data.prepare_seconds, "time_trial_s": outcome.seconds},
             step=sum(len(u.history.get("loss", [])) for u in result.units))
@@ -174,6 +210,7 @@ class Recorder:
                                     details.get(prefix + "opt_threshold", 0.5))
         rec.tracker.log_classifier(trial.run_id, classifier)
         self.best = (trial.run_id, value, trial.index)
+        self.best_units = len(estimates) if pooled else 1
         return True
 
     def _log_campaign(self, new_best: bool) -> None:
@@ -185,8 +222,12 @@ class Recorder:
                                                  T.BEST_TRIAL_INDEX: index,
                                                  f"best_{metric}": value})
         rec.tracker.log_metrics(rec.parent_id, {f"best_{metric}": self.best[1],
-                                                "completed_trials": self.completed},
+                                                "completed_trials": self.completed,
+                                                "raced_trials": self.raced,
+                                                "units_saved_by_racing": self.units_saved},
                                 step=self.completed)
+        if self.noise.ready:
+            rec.tracker.set_tags(rec.parent_id, self.noise.describe())
         self.writer.submit(self.log_table)
 
     def abandon_running(self, err: BaseException) -> None:

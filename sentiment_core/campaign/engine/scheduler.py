@@ -50,7 +50,7 @@ class Scheduler:
         es, objective = exp.early_stopping, exp.objective
         return TrialSpec(exp.seed, exp.model.family, objective.folds, objective.replicates,
                          epoch_metrics=es.enabled, await_verdict=es.enabled,
-                         device=exp.execution.device)
+                         device=exp.execution.device, race=exp.racing.enabled)
 
     def run(self) -> None:
         rec, recorder = self.record, self.recorder
@@ -162,7 +162,7 @@ class Scheduler:
             return True
         if event.kind == "unit":
             self.recorder.unit(trial, event)
-            return False
+            return self._race(trial, event)
         try:
             self.recorder.epoch(trial, event)
         except Exception as err:
@@ -201,6 +201,25 @@ class Scheduler:
                              "curves)")
         return True
 
+    def _race(self, trial, event: Event) -> bool:
+        """Racing: after a unit, stop a trial that is clearly behind the incumbent (a one-sided
+        test with the campaign's pooled noise; see noise.PooledNoise.clearly_behind)."""
+        rec, recorder = self.record, self.recorder
+        racing = rec.experiment.racing
+        if not racing.enabled or recorder.best is None or event.unit >= rec.units:
+            return False
+        values = [v for v in trial.unit_values if np.isfinite(v)]
+        if not values:
+            return False
+        mean, best = float(np.mean(values)), recorder.best[1]
+        if not recorder.noise.clearly_behind(mean, len(values), best, recorder.best_units,
+                                             racing.z, rec.direction == "maximize"):
+            return False
+        rec.progress(f"  trial {event.index}: raced out after unit {event.unit}/{rec.units} "
+                     f"({rec.metric} {mean:.4f} over {len(values)} vs the incumbent's "
+                     f"{best:.4f}; pooled sd {recorder.noise.sd:.4f})")
+        return True
+
     # ---- what finished trials return ---------------------------------------------------
 
     def _finish(self, outcome) -> None:
@@ -223,6 +242,7 @@ class Scheduler:
     def _counts(self) -> str:
         r = self.recorder
         stopped = f", {r.early_stopped} early-stopped" if r.early_stopped else ""
+        stopped += f", {r.raced} raced out" if r.raced else ""
         return (f"[{r.done}/{self.record.trials} completed, {r.failed} failed{stopped}, "
                 f"{len(r.running)} running]")
 

@@ -114,7 +114,8 @@ BASELINE_SLUGS = {"majority class": "majority", "TextBlob lexicon": "textblob",
 
 def baselines(experiment: ExperimentConfig, data: PreparedData, store: Store) -> pd.DataFrame:
     """The baselines on the data's validation and test rows, cached per prepared data."""
-    cached = store.cache_dir / f"{data.fingerprint}-baselines.json"
+    # v2: each baseline at its setting chosen on validation (a `setting` column)
+    cached = store.cache_dir / f"{data.fingerprint}-baselines-v2.json"
     if cached.exists():
         return pd.read_json(io.StringIO(cached.read_text()), orient="records")
     table = baseline_table(split_texts(experiment, store.data_dir, data), data.class_names,

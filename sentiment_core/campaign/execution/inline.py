@@ -21,7 +21,7 @@ class _Direct:
         self.on_event = on_event
 
     def report(self, event: Event) -> bool | None:
-        return bool(self.on_event(event)) if event.kind == "epoch" else self.on_event(event)
+        return bool(self.on_event(event))
 
     def verdict(self, index: int, epoch: int) -> bool | None:
         return None

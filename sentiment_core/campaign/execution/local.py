@@ -16,7 +16,7 @@ from typing import Any
 
 from ...config import ExecutionConfig
 from ...data import PreparedData
-from .protocol import Event, OnEvent, TrialOutcome, TrialSpec
+from .protocol import Event, OnEvent, TrialOutcome, TrialSpec, verdict_key
 from .worker import COUNTS, configure_process, run_remote
 
 _SLOTS = 4096  # verdict slots: trial index modulo this (far more than trials running at once)
@@ -120,10 +120,9 @@ class LocalExecutor:
             return
         while True:
             verdict = on_event(event)
-            if event.kind == "epoch":
-                slot = event.index % _SLOTS
-                self.stop[slot] = 1 if verdict else 0
-                self.decided[slot] = event.epoch
+            slot = event.index % _SLOTS
+            self.stop[slot] = 1 if verdict else 0
+            self.decided[slot] = verdict_key(event)
             try:
                 event = self.events.get_nowait()
             except queue.Empty:

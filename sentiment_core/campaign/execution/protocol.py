@@ -24,6 +24,7 @@ class TrialSpec:
     epoch_metrics: bool = False  # score validation each epoch (early stopping across trials)
     await_verdict: bool = False  # wait after each epoch for Ax's stop / go
     verdict_timeout_s: float = 60.0  # then go on training (the campaign process is busy)
+    race: bool = False  # wait after each unit for the campaign's racing verdict
     device: str = "auto"
 
 
@@ -70,6 +71,13 @@ class NoChannel:
 
 
 OnEvent = Callable[[Event], "bool | None"]
+UNIT_KEY = 100_000  # verdict keys: an epoch's number, or UNIT_KEY x a unit's number
+
+
+def verdict_key(event: Event) -> int:
+    """Where a verdict on `event` is kept: keys grow as a trial goes on (epochs of the first
+    unit, then each unit's end), so "decided up to key" answers any earlier question."""
+    return event.epoch if event.kind == "epoch" else UNIT_KEY * event.unit
 
 
 class Executor(Protocol):

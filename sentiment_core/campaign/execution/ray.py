@@ -29,7 +29,7 @@ import ray
 
 from ...data import PreparedData
 from ...config import ExecutionConfig
-from .protocol import Event, TrialOutcome, TrialSpec
+from .protocol import Event, TrialOutcome, TrialSpec, verdict_key
 from .worker import configure_process, run_remote
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # sentiment_core/, shipped to the cluster
@@ -168,8 +168,7 @@ class RayExecutor:
     def _drain(self, on_event) -> None:
         for event in ray.get(self.actor.drain.remote()):
             verdict = on_event(event)
-            if event.kind == "epoch":
-                self.actor.decide.remote(event.index, event.epoch, bool(verdict))
+            self.actor.decide.remote(event.index, verdict_key(event), bool(verdict))
 
     def poll(self, timeout: float, on_event) -> list[TrialOutcome]:
         deadline = time.monotonic() + timeout

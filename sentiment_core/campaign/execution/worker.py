@@ -24,7 +24,7 @@ from typing import Any
 from ...data import PreparedData
 from ...models import build_model, train_feature_stats
 from ...trial import TrialFailed, average_models, run_objective
-from .protocol import Channel, Event, NoChannel, TrialOutcome, TrialSpec
+from .protocol import Channel, Event, NoChannel, TrialOutcome, TrialSpec, verdict_key
 
 COUNTS = {"data_loads": 0, "trials": 0}  # in this process: shown with each trial's device
 
@@ -141,24 +141,28 @@ def run_remote(index: int, params: dict[str, Any], data: PreparedData, spec: Tri
     COUNTS["trials"] += 1
     unit_number = [1]
 
-    def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> bool:
-        verdict = channel.report(Event("epoch", index, unit_number[0], epoch, epochs,
-                                       dict(logs)))
-        if verdict is not None:  # a channel in this process answers at once
-            return bool(verdict)
-        if not spec.await_verdict or unit_number[0] > 1 or epoch >= epochs:
-            return False
+    def verdict(event: Event, wanted: bool) -> bool:
+        """The campaign's answer to `event`: at once from a channel in this process, else
+        polled for up to `verdict_timeout_s` when `wanted` (then: go on)."""
+        answer = channel.report(event)
+        if answer is not None:
+            return bool(answer)
         deadline = time.monotonic() + spec.verdict_timeout_s
-        while time.monotonic() < deadline:
-            verdict = channel.verdict(index, epoch)
-            if verdict is not None:
-                return verdict
+        while wanted and time.monotonic() < deadline:
+            answer = channel.verdict(index, verdict_key(event))
+            if answer is not None:
+                return answer
             time.sleep(0.01)
         return False
 
-    def on_unit(number: int, name: str, unit) -> None:
-        channel.report(Event("unit", index, number, name=name, metrics=dict(unit.metrics)))
+    def on_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> bool:
+        return verdict(Event("epoch", index, unit_number[0], epoch, epochs, dict(logs)),
+                       spec.await_verdict and unit_number[0] == 1 and epoch < epochs)
+
+    def on_unit(number: int, name: str, unit) -> bool:
         unit_number[0] = number + 1
+        return verdict(Event("unit", index, number, name=name, metrics=dict(unit.metrics)),
+                       spec.race)
 
     try:
         reset_gpu_peak()
@@ -193,7 +197,9 @@ def rebuild_model(outcome: TrialOutcome, params: dict[str, Any], family: str,
     for weights in outcome.weights or []:
         model = build_model(family, params, len(data.vocabulary), data.sequence_length,
                             len(data.class_names),
-                            train_feature_stats(family, data.x_train, len(data.vocabulary)))
+                            train_feature_stats(family, data.x_train, len(data.vocabulary)),
+                            vocabulary=data.vocabulary, train_ids=data.x_train,
+                            train_labels=data.y_train)
         model.set_weights(weights)
         model.optimizer.build(model.trainable_variables)  # saved like a trained model
         models.append(model)

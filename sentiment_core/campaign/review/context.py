@@ -165,11 +165,26 @@ def evaluations(ctx: CampaignContext) -> dict[str, dict]:
     """The best model on val and test, at 0.5 and (binary models) at its stored threshold:
     the one chosen on validation (out-of-fold with folds) when the trial was logged."""
     names, threshold = ctx.data.class_names, ctx.classifier.threshold
+    if ctx.experiment.objective.folds > 1:  # the fold models trained on the validation rows
+        out = {"val out-of-fold (recorded)": recorded_out_of_fold(ctx.best, names, threshold)}
+        return {**out, **test_evaluations(ctx.classifier, ctx.data)}
     out = {"val @ 0.5": evaluation(ctx.data.y_val, ctx.proba("val"), names)}
     if len(names) == 2:
         out[f"val @ {threshold:.2f} (val-chosen)"] = evaluation(
             ctx.data.y_val, ctx.proba("val"), names, threshold)
     return {**out, **test_evaluations(ctx.classifier, ctx.data)}
+
+
+def recorded_out_of_fold(best: dict[str, Any], names: list[str], threshold: float) -> dict:
+    """A folds trial's validation scores as it recorded them: each row predicted by the fold
+    model that did not train on it (`pooled_val_*`, at 0.5), never re-scored in-sample."""
+    metrics = best["metrics"]
+    summary = {k: metrics.get(f"pooled_val_{k}", np.nan) for k in
+               ("accuracy", "precision", "recall", "f1", "macro_f1", "roc_auc")}
+    per_class = {c: {k: metrics.get(f"pooled_val_{k}_{c}", np.nan)
+                     for k in ("precision", "recall", "f1")} for c in names}
+    return {"threshold": threshold, "summary": summary, "per_class": per_class,
+            "confusion_matrix": None, "report": ""}
 
 
 def log_test_once(ctx: CampaignContext) -> None:

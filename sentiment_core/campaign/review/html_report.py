@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 
 from ... import tags as T
 from ...errors import InputError
-from ...evaluation import error_analysis, plots, predictions, table5
+from ...evaluation import error_analysis, plots, predictions, readable_table5, table5
 from .context import (
     CampaignContext,
     campaign_frame,
@@ -44,9 +45,12 @@ def write_report(ctx: CampaignContext, out_root: Path,
     log_test_once(ctx)
     progress("report: baselines (majority, TextBlob, VADER, TF-IDF + logistic regression)")
     comparison = comparison_table(ctx, evals)
-    opt_key = next((k for k in evals if "chosen" in k and k.startswith("val")), "val @ 0.5")
-    threshold = evals[opt_key]["threshold"]
-    errors = error_analysis(ctx.texts()["val"], ctx.proba("val"), names, threshold)
+    threshold = ctx.classifier.threshold  # stored: chosen on validation (out-of-fold)
+    if exp.objective.folds > 1:  # the fold ensemble trained on these rows: nothing to learn
+        errors = pd.DataFrame({"note": ["folds: the validation rows were inside the fold "
+                                        "models' training data; no in-sample error analysis"]})
+    else:
+        errors = error_analysis(ctx.texts()["val"], ctx.proba("val"), names, threshold)
 
     frame = campaign_frame(ctx)
     figures["trace.png"] = plots.optimization_trace(
@@ -72,7 +76,7 @@ def write_report(ctx: CampaignContext, out_root: Path,
         history = {key: values[:epochs] for key, values in history.items()}
         title += f", {ctx.best['tags'].get('units', 'unit 1').split(', ')[0]}"
     figures["best_learning_curves.png"] = plots.learning_curves(history, title)
-    for split in ("val", "test"):
+    for split in ("val", "test") if exp.objective.folds == 1 else ("test",):
         y = getattr(data, f"y_{split}")
         figures[f"best_confusion_{split}.png"] = plots.confusion_matrix(
             y, predictions(ctx.proba(split), threshold), names,
@@ -105,6 +109,25 @@ def write_report(ctx: CampaignContext, out_root: Path,
     return report
 
 
+STYLE = """body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }
+table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; }
+th { background: #f3f3f3; }
+img { max-width: 100%; margin: 0.4em 0; } .grid { display: flex; flex-wrap: wrap; gap: 8px; }
+.grid img { max-width: 48%; } pre { background: #f7f7f7; padding: 8px; font-size: 12px; }
+.note { color: #555; font-size: 13px; } .wide { overflow-x: auto; }
+.errors td { text-align: left; }
+#table5 th, #table5 td { padding: 3px 4px; } #table5 th { vertical-align: bottom; }
+"""
+
+
+def table5_html(table: pd.DataFrame) -> str:
+    """Table 5 as the page shows it: rounded to read, column names that may wrap, in a box
+    that fits a 1,400-pixel window (tests/campaign/test_html_report.py measures it)."""
+    return (f'<div class="wide" id="table5">'
+            f'{_breakable_headers(_table_html(readable_table5(table)))}</div>')
+
+
 def _page(ctx, evals, comparison, errors, election_html, how, frame, pngs) -> str:
     exp, metric, best = ctx.experiment, ctx.metric, ctx.best
     completed = int((frame["status"] == "FINISHED").sum())
@@ -121,15 +144,7 @@ def _page(ctx, evals, comparison, errors, election_html, how, frame, pngs) -> st
 <html lang="en"><head><meta charset="utf-8">
 <title>Campaign {html.escape(ctx.name)} — sentiment-hpo report</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1150px; color: #222; }}
-table {{ border-collapse: collapse; font-size: 12px; margin: 0.5em 0 1.5em; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 6px; text-align: right; }}
-th {{ background: #f3f3f3; }} 
-img {{ max-width: 100%; margin: 0.4em 0; }} .grid {{ display: flex; flex-wrap: wrap; gap: 8px; }}
-.grid img {{ max-width: 48%; }} pre {{ background: #f7f7f7; padding: 8px; font-size: 12px; }}
-.note {{ color: #555; font-size: 13px; }} .wide {{ overflow-x: auto; }}
-.errors td {{ text-align: left; }}
-</style></head><body>
+{STYLE}</style></head><body>
 <h1>Campaign <code>{html.escape(ctx.name)}</code></h1>
 <p>Experiment <b>{html.escape(exp.name)}</b> — {html.escape(exp.description.strip())}<br>
 Objective: {exp.objective.direction} <b>{metric}</b> on the validation split ·
@@ -143,7 +158,7 @@ run <code>{best['run_id']}</code>) · platform overhead {overhead}<br>
 <h2>Table 5</h2>
 <p class="note">One row per trial, columns as in seed 000's Table 5; * marks the best.
 Rows with <code>paper_keras_cv</code> are the paper's own trials (another dataset), never best.</p>
-<div class="wide">{_table_html(table, digits=6)}</div>
+{table5_html(table)}
 
 <h2>Optimization</h2>
 {_img(pngs['trace.png'])}
@@ -153,9 +168,9 @@ Rows with <code>paper_keras_cv</code> are the paper's own trials (another datase
 
 <h2>Best trial</h2>
 {_img(pngs['best_learning_curves.png'])}
-<div class="grid">{_img(pngs['best_confusion_val.png'])}
-{_img(pngs['best_confusion_test.png'])}
-{_img(pngs['best_roc_val.png'])}{_img(pngs['best_roc_test.png'])}</div>
+<div class="grid">{''.join(_img(pngs[f'best_{kind}_{split}.png'])
+                            for kind in ('confusion', 'roc') for split in ('val', 'test')
+                            if f'best_{kind}_{split}.png' in pngs)}</div>
 <p class="note">The threshold is chosen on validation (maximum macro F1); the test split is
 scored with the model the campaign selected on validation, after the search.</p>
 {_table_html(metrics, digits=4)}
@@ -192,11 +207,12 @@ def _spread(row: dict[str, Any], metric: str) -> str:
 def _val_to_test(evals: dict[str, dict], metric: str, folds: int) -> str:
     """One line: the selected model's validation score -> its test score, at 0.5."""
     key = metric.removeprefix("val_")
-    val, test = evals["val @ 0.5"]["summary"].get(key), evals["test @ 0.5"]["summary"].get(key)
+    first = next(iter(evals.values()))["summary"]  # val @ 0.5, or out-of-fold with folds
+    val, test = first.get(key), evals["test @ 0.5"]["summary"].get(key)
     if val is None or test is None:
         return ""
-    caveat = (" (validation rows were inside the fold models' training data: in-sample)"
-              if folds > 1 else "")
+    caveat = (" (validation: out-of-fold predictions of the fold models, as recorded; test: "
+              "their ensemble)" if folds > 1 else "")
     return (f"Validation → test ({key} at 0.5, the selected model): {val:.4f} → {test:.4f} "
             f"({test - val:+.4f}){caveat}")
 
@@ -239,6 +255,13 @@ def _table_html(frame: pd.DataFrame, digits: int = 4) -> str:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f}")
     return shown.to_html(index=False, escape=True, border=0, na_rep="")
+
+
+def _breakable_headers(table_html: str) -> str:
+    """Column names may wrap after an underscore (learning_<wbr>rate), so a table of many
+    parameters fits the page instead of scrolling sideways."""
+    return re.sub(r"<th>([^<]*)</th>",
+                  lambda m: "<th>" + m.group(1).replace("_", "_<wbr>") + "</th>", table_html)
 
 
 def _img(figure_png: bytes) -> str:

@@ -20,7 +20,7 @@ import yaml
 from ... import tags as T
 from ...data import prepare
 from ...errors import InputError
-from ...evaluation import TextClassifier
+from ...evaluation import TextClassifier, classification_metrics
 from ...experiments import experiment_from_dict
 from ...trial import run_objective
 from ..engine.provenance import git_commit
@@ -45,6 +45,9 @@ class Reproduction:
     seed: int
     recorded_commit: str
     spread: float = 0.0  # sd over the objective's folds / seeds (0 with one run per trial)
+    # the reproduced model's own validation score: the seeds' ensemble (the model scored on
+    # test), not the mean of single seeds that `reproduced` is; None with folds (in-sample)
+    model_val: float | None = None
     other_seeds: dict[int, float] = field(default_factory=dict)
     test_metrics: dict[str, float] = field(default_factory=dict)
 
@@ -70,9 +73,11 @@ class Reproduction:
             out.append("  held-out test split (scored once): " + "  ".join(
                 f"{k} {v:.4f}" for k, v in self.test_metrics.items()))
             test_value = self.test_metrics.get(f"test_{self.metric.removeprefix('val_')}")
-            if test_value is not None:
-                out.append(f"  validation -> test: {self.metric} {self.reproduced:.4f} -> "
-                           f"{test_value:.4f} ({test_value - self.reproduced:+.4f})")
+            if test_value is not None and self.model_val is not None:
+                out.append(f"  validation -> test, the same model (the ensemble of its "
+                           f"seeds, at 0.5): {self.model_val:.4f} -> {test_value:.4f} "
+                           f"({test_value - self.model_val:+.4f}); the objective above is the "
+                           "mean of single seeds")
         out.append(f"  logged as run {self.run_id}")
         return out
 
@@ -132,6 +137,9 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
                                                       source["metrics"][metric])),
                           float(result.mean[metric]), seed,
                           recorded.get("git_commit", ""), result.sd(metric))
+    if objective.folds == 1:
+        report.model_val = classification_metrics(result.val_true, result.val_proba).get(
+            metric.removeprefix("val_"))
     units = objective.replicates
     used = max(units, len(T.trial_tags(source).units))  # intensification's seeds come next
     for k in range(1, extra_seeds + 1):
@@ -148,7 +156,8 @@ def reproduce_trial(store: Store, campaign: str, trial: str = "best", extra_seed
                                WINNER if winner else EXPLICIT)
         report.test_metrics = {f"test_{k}": scores[f"test_{k}"] for k in SUMMARY
                                if f"test_{k}" in scores}
-    logged = {**result.mean, f"stored_{metric}": report.stored}
+    logged = {**result.mean, f"stored_{metric}": report.stored,
+              **({f"model_{metric}": report.model_val} if report.model_val is not None else {})}
     if report.other_seeds:
         values = list(report.other_seeds.values())
         logged[f"seeds_mean_{metric}"] = statistics.mean(values)

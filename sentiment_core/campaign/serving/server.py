@@ -41,7 +41,19 @@ def server_command(store: Path, host: str, port: int, backend: str | None = None
                     "--default-artifact-root", "mlflow-artifacts:/"]
     if allowed_hosts:
         command += ["--allowed-hosts", allowed_hosts]
-    return command
+    return command + app_plugin_args()
+
+
+def app_plugin_args() -> list[str]:
+    """`--app-name sentiment-hpo` when this package's MLflow app plugin (ui_app: the landing
+    page of `ui`'s links) is installed, i.e. its entry point is in the installed metadata
+    (`pip install -e .` after pyproject.toml changed)."""
+    from importlib.metadata import entry_points
+
+    from .ui_app import APP_NAME
+
+    found = [e for e in entry_points(group="mlflow.app") if e.name == APP_NAME]
+    return ["--app-name", APP_NAME] if found else []
 
 
 def server_environment() -> dict[str, str]:

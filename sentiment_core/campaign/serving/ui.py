@@ -20,13 +20,18 @@ What MLflow 3.17's UI offers for this, read from its JS bundle (mlflow/server/js
 - The assistant panel: its state lives in the browser's localStorage
   (`mlflow.assistant.panelOpen`); it opens by itself on the first visit of a browser profile
   to localhost/127.0.0.1 and stays closed once closed. No URL or tag closes it.
+- A viewStateShareKey link shows a "You're viewing a shared view" banner above the table.
+So the server `ui` starts runs the app plugin `ui_app` (same origin), whose landing page closes
+the assistant, makes the saved view the browser's own and opens the runs page; a server
+without the plugin gets the viewStateShareKey link. The metrics table has no number format
+in MLflow's OSS build (its per-metric formatter map is empty), so the view sizes each column
+to its name: a cell shows ~8 digits, its tooltip the exact logged value.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ... import tags as T
+from .ui_view import trials_view
 
 EXPERIMENT_KIND_TAG = T.EXPERIMENT_KIND
 MODEL_TRAINING = T.MODEL_TRAINING
@@ -78,6 +84,16 @@ class MlflowRest:
         except (OSError, ValueError):
             return False
 
+    def serves_landing(self) -> bool:
+        """The server runs the app plugin (ui_app): its landing page answers."""
+        from .ui_app import OPEN_ROUTE
+
+        try:
+            with urllib.request.urlopen(self.base + OPEN_ROUTE, timeout=5) as response:
+                return response.status == 200 and b"sharedViewState" in response.read()
+        except (OSError, ValueError):
+            return False
+
     def experiment_ids(self) -> list[str]:
         ids, token = [], None
         while True:
@@ -115,6 +131,7 @@ class CampaignPage:
     trials: int
     trials_url: str
     run_url: str
+    charts_url: str
 
 
 def tags_of(run: dict[str, Any]) -> dict[str, str]:
@@ -137,30 +154,22 @@ def view_id(campaign: str) -> str:
     return f"campaign-{clean}"
 
 
-def trials_view(campaign: str, metric: str, direction: str, parameters: list[str],
-                spread: bool = False) -> str:
-    """The experiment-tag value of a saved runs view: the campaign's own trials, best first,
-    the objective (with its sd over folds / seeds when `spread`) and the parameters as
-    columns."""
-    columns = [f"metrics.`{metric}`", *([f"metrics.`{metric}_sd`"] if spread else []),
-               *(f"params.`{p}`" for p in parameters)]
-    state = {
-        "searchFilter": f"tags.campaign = '{_quote(campaign)}' and tags.source = 'campaign'",
-        "orderByKey": f"metrics.`{metric}`",
-        "orderByAsc": direction == "minimize",
-        "selectedColumns": columns,
-        "columnOrder": ["attributes.`Duration`", *columns],  # the space's order, not A-Z
-        "columnWidths": {c: 115 for c in columns},
-        "runsHiddenMode": "SHOW_ALL",  # every trial in the charts, not the first 10
-    }
-    now = int(time.time() * 1000)
-    return json.dumps({"name": f"campaign {campaign}: trials by {metric}", "createdAt": now,
-                       "updatedAt": now, "state": json.dumps(state)})
+def varying(trials: list[dict[str, Any]], parameters: list[str]) -> list[str]:
+    """The parameters that take more than one value among the trials (fixed ones would be
+    flat axes in the charts); all of them while fewer than two trials exist."""
+    values = {p: {q["value"] for r in trials for q in r["data"].get("params", [])
+                  if q["key"] == p} for p in parameters}
+    moving = [p for p in parameters if len(values[p]) > 1]
+    return moving if len(trials) > 1 else list(parameters)
 
 
 def campaign_page(api: MlflowRest, name: str, public_base: str) -> CampaignPage | None:
     """Find campaign `name`, put its experiment in model-training mode, save the trials view;
-    None when there is no such campaign."""
+    None when there is no such campaign. The links open through the app plugin's landing page
+    when the server has it (no assistant panel, no shared-view banner), else by the view's
+    share key."""
+    from .ui_app import OPEN_ROUTE
+
     ids = api.experiment_ids()
     found = api.search_runs(ids, f"tags.kind = 'campaign' and tags.campaign = "
                                  f"'{_quote(name)}'", max_results=1)
@@ -181,13 +190,21 @@ def campaign_page(api: MlflowRest, name: str, public_base: str) -> CampaignPage 
     model_training_mode(api, experiment_id)
     view = view_id(name)
     api.set_experiment_tag(experiment_id, VIEW_TAG_PREFIX + view,
-                           trials_view(name, metric, direction, parameters, units > 1))
+                           trials_view(name, metric, direction, parameters, units > 1,
+                                       len(trials), run_id, varying(trials, parameters)))
     base = public_base.rstrip("/")
+    if api.serves_landing():
+        query = urllib.parse.urlencode({"experiment": experiment_id, "view": view})
+        trials_url = f"{base}{OPEN_ROUTE}?{query}"
+        charts_url = f"{trials_url}&charts=1"
+    else:
+        trials_url = (f"{base}/#/experiments/{experiment_id}/runs?viewStateShareKey="
+                      f"{urllib.parse.quote(view)}&{WORKFLOW}")
+        charts_url = f"{trials_url}&compareRunsMode=CHART"
     return CampaignPage(
-        name, experiment_id, run_id, metric, parameters, len(trials),
-        trials_url=f"{base}/#/experiments/{experiment_id}/runs?viewStateShareKey="
-                   f"{urllib.parse.quote(view)}&{WORKFLOW}",
-        run_url=f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{WORKFLOW}")
+        name, experiment_id, run_id, metric, parameters, len(trials), trials_url=trials_url,
+        run_url=f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{WORKFLOW}",
+        charts_url=charts_url)
 
 
 def all_campaigns_model_training(api: MlflowRest) -> int:
