@@ -127,12 +127,13 @@ def run_trial(params: dict[str, Any], data: PreparedData, seed: int, family: str
     # thread (optimizer.prefetch) reseeds and restores Python's global one
     with seeded(seed):
         return _train(params, data, seed, family, on_epoch, start_from, freeze, epoch_metrics,
-                      start)
+                      start, validate)
 
 
 def _train(params: dict[str, Any], data: PreparedData, seed: int, family: str,
            on_epoch: EpochCallback | None, start_from: Callable[[], Any] | None,
-           freeze: list[str] | None, epoch_metrics: bool, start: float) -> TrialResult:
+           freeze: list[str] | None, epoch_metrics: bool, start: float,
+           validate: bool = True) -> TrialResult:
     import keras
 
     epochs, batch_size = int(params["num_epochs"]), int(params["batch_size"])
