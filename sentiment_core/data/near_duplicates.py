@@ -28,7 +28,7 @@ import pandas as pd
 THRESHOLD = 0.8
 MIN_SHINGLES = 5  # texts of 7+ tokens; the check needs 8
 SHINGLE = 3
-_CHUNK_PROBES = 2_000_000  # (probe, posting) entries per chunk: bounds memory
+_CHUNK_PROBES = 500_000  # (probe, posting) entries per chunk: bounds the candidates in memory
 
 
 def shingle_sets(texts: list[str], size: int = SHINGLE) -> tuple[np.ndarray, np.ndarray]:
