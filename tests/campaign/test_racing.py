@@ -104,3 +104,21 @@ def test_a_trial_clearly_behind_is_raced_out_and_told_with_what_it_has(write_exp
     assert summary.best["metrics"]["noise_n"] == 4
     tags = store.tracker().client.get_run(summary.parent_run_id).data.tags
     assert int(tags["noise_df"]) >= 3 and float(tags["noise_sd_pooled"]) > 0
+
+
+def test_ax_never_holds_known_and_unknown_noise_together(write_experiment, tmp_path):
+    """With 2 seeds a trial the pool needs 3 trials before it claims a noise level: the first
+    trials are told the mean alone, then re-told with the pooled standard error, so BoTorch
+    (which cannot fit a mix: "Input data contains NaN values") takes over after Sobol."""
+    experiment = load_experiment(write_experiment(
+        objective={"metric": "val_roc_auc", "direction": "maximize", "replicates": 2},
+        optimizer={"initialization_trials": 4}))
+    store = Store(tmp_path / "store", tmp_path)
+    summary = run_campaign(experiment, "mix", 6, store, executor=SeededScript(units=2),
+                           progress=lambda m: None)
+    assert summary.completed == 6
+    search = Search.open("mix", experiment.space, experiment.objective, experiment.optimizer,
+                         experiment.seed, store.ax_db)
+    told = search.client._experiment.lookup_data().df
+    assert len(told) == 6 and told["sem"].notna().all() and (told["sem"] > 0).all()
+    assert "BoTorch" in {t["generation"] for t in search.trials()}

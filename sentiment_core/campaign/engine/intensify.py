@@ -133,7 +133,11 @@ def _record_full_mean(record: CampaignRecord, row: dict[str, Any], index: int,
     values = history[metric]
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     full = {k: statistics.fmean(v) for k, v in history.items() if v}
-    logged = {**full, f"{metric}_sd": sd, f"{metric}_sem": sd / len(values) ** 0.5}
+    logged = {**full, f"{metric}_sd": sd, "noise_n": len(values)}
+    # Ax gets the pooled standard error where the campaign tells one (never a mix)
+    told = record.observation(full[metric], len(values))
+    if isinstance(told, tuple):
+        logged[f"{metric}_sem"] = told[1]
     initial = row["metrics"].get(f"initial_{metric}", row["metrics"][metric])
     logged[f"initial_{metric}"] = initial
     step = max((m.step for m in tracker.client.get_metric_history(run_id, metric)),
@@ -144,7 +148,7 @@ def _record_full_mean(record: CampaignRecord, row: dict[str, Any], index: int,
         f"seed {seed + i}" for i in range(len(values)))})
     if result is not None and not row["tags"].get(T.MODEL_URI):
         _log_model(record, run_id, result)
-    record.search.retell(index, {metric: (full[metric], logged[f"{metric}_sem"])})
+    record.search.retell(index, {metric: told})
     record.progress(f"intensify: trial {index} {metric} {full[metric]:.4f} ± {sd:.4f} over "
                     f"{len(values)} units (first units: {initial:.4f})")
     return {"index": index, "run_id": run_id, "units": len(values), "initial": initial,

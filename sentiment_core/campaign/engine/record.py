@@ -4,12 +4,13 @@ arguments, and the campaign's rule for its best trial."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import tags as T
 from ...config import ExperimentConfig
 from ...data import PreparedData
+from .noise import PooledNoise
 from ..store.paths import Store
 from ..store.search import Search
 from ..store.tracking import Tracker
@@ -29,6 +30,7 @@ class CampaignRecord:
     parent_id: str
     commit: str
     progress: Callable[[str], None]
+    noise: PooledNoise = field(default_factory=PooledNoise)  # shared by the record's copies
 
     @property
     def metric(self) -> str:
@@ -45,6 +47,15 @@ class CampaignRecord:
 
     def better(self, value: float, than: float) -> bool:
         return value > than if self.direction == "maximize" else value < than
+
+    def observation(self, mean: float, n: int) -> float | tuple[float, float]:
+        """What Ax is told of a trial's value over `n` independent estimates: the mean with
+        the pooled standard error once the campaign has one, else the mean alone (Ax infers
+        the noise). Never a mix of the two in one campaign (BoTorch cannot fit known and
+        unknown noise together: the recorder re-tells earlier trials when the pool becomes
+        ready), and never a standard error beside per-epoch values, which carry none."""
+        sem = self.noise.sem(n) if self.units > 1 and not self.search.early_stopping else None
+        return (mean, sem) if sem is not None else mean
 
     def rows(self) -> list[dict[str, Any]]:
         return self.tracker.trial_rows(self.parent_id)

@@ -25,7 +25,7 @@ from ..execution.protocol import Event, TrialOutcome
 from ..execution.worker import rebuild_model
 from .background import BackgroundWriter
 from .faults import fault_point
-from .noise import PooledNoise, independent_values
+from .noise import independent_values
 from .provenance import trial_config
 from .record import CampaignRecord, best_trial
 from .scoring import validation_details
@@ -53,7 +53,8 @@ class Recorder:
         self.completed = self.failed = self.early_stopped = 0
         self.raced = self.units_saved = 0
         self.running: dict[int, Running] = {}
-        self.noise = PooledNoise(record.experiment.racing.min_df)
+        self.noise = record.noise
+        self.noise.min_df = record.experiment.racing.min_df
 
     @property
     def done(self) -> int:
@@ -74,6 +75,8 @@ class Recorder:
                                         int(row["metrics"].get("noise_n", 0)))
             self.raced += T.RACED in row["tags"]
             self.units_saved += int(row["metrics"].get("units_saved", 0))
+        if self.noise.ready:  # heals a process that died between the pool and the re-tell
+            self._retell_completed(rows)
         ours = [t for t in self.record.search.trials() if t["generation"] != "attached"]
         self.completed = sum(t["status"] == "COMPLETED" for t in ours)
         self.failed = sum(t["status"] == "FAILED" for t in ours)
@@ -133,15 +136,16 @@ class Recorder:
         if rec.search.early_stopping:  # the final value closes the per-epoch curve
             progression = int(result.units[0].metrics["epochs_run"])
         estimates = independent_values(result, metric, rec.experiment.objective.folds)
+        was_ready = self.noise.ready
         self.noise.add(estimates)
-        sem = self.noise.sem(len(estimates)) if rec.units > 1 else None
+        if self.noise.ready and not was_ready:
+            self._retell_completed(rec.rows())
+        told = rec.observation(result.mean[metric], len(estimates))
+        sem = told[1] if isinstance(told, tuple) else None
         new_best = self._log_completed(trial, outcome, estimates, sem)
         fault_point("recorded")
         # Ax is told the mean with the pooled standard error, so its model treats trials as
-        # noisy; without enough pooled degrees of freedom (or beside per-epoch values, which
-        # carry none) the mean alone: Ax infers the noise
-        value = result.mean[metric]
-        told = (value, sem) if sem is not None and not rec.search.early_stopping else value
+        # noisy (see CampaignRecord.observation)
         rec.search.tell(trial.index, {metric: told}, progression)
         self.running.pop(trial.index)
         fault_point("told")
@@ -150,6 +154,19 @@ class Recorder:
         fault_point("finished")
         self._log_campaign(new_best)
         return "completed"
+
+    def _retell_completed(self, rows: list[dict[str, Any]]) -> None:
+        """The pool just became ready: the trials told with the mean alone get the pooled
+        standard error too, so Ax never holds a mix (its model cannot fit one)."""
+        rec, metric = self.record, self.record.metric
+        if rec.units < 2 or rec.search.early_stopping:
+            return
+        for row in rows:
+            tags = T.trial_tags(row)
+            if tags.campaign_trial and row["status"] == "FINISHED" and not tags.early_stopped \
+                    and metric in row["metrics"]:
+                rec.search.retell(tags.trial_index, {metric: rec.observation(
+                    row["metrics"][metric], int(row["metrics"].get("noise_n", 1)))})
 
     def _early_stopped(self, trial: Running, result: ObjectiveResult) -> None:
         """Stopped by Ax: EARLY_STOPPED in Ax, tagged in MLflow (FINISHED, never the best)."""
