@@ -157,6 +157,8 @@ def report(runs: dict, args, budget: float, seeds: int, wall: str) -> str:
          "reached it counts as never). Target of issue 19: the platform ≤ 0.5× the best "
          "peer's time." if peers else "No peer completed a trial inside the budget: no target "
          "and no ratio."),
+        *[f"Failed run (left out above): {m} seed {r['seed']}: {r['error']}"
+          for m, rs in runs.items() for r in rs if r.get("error")],
         f"Plot: `benchmarks/{png.name}`; every run's trials: `benchmarks/{saved.name}`.",
     ])
 
@@ -183,6 +185,8 @@ def main() -> None:
     saved, png = outputs(args.quick)
     if args.report_only:
         runs = json.loads(saved.read_text())
+        whole = min(len(rs) for rs in runs.values())
+        runs = {m: rs[:whole] for m, rs in runs.items()}  # whole seeds only: every method each
     else:
         runs = {m: [] for m in methods}
         with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
