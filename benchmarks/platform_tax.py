@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def main() -> None:
                 args.epochs, ["--param", "length_buckets=4"] if kind == "bucketed" else []))
             print(f"repeat {r + 1} {kind}: {runs[kind][-1]['sps']:,.0f} samples/s, "
                   f"{runs[kind][-1]['wall']:.1f} s", flush=True)
+    shutil.rmtree(work, ignore_errors=True)  # the temp store: runs and cache
     rows = []
     for kind, label in (("bare", "bare Keras script (seed's way)"),
                         ("platform", "`sentiment-hpo train`, fixed padding"),
