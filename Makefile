@@ -53,7 +53,8 @@ test-full: setup ## All tests, slow ones included
 	SENTIMENT_HPO_FUZZ_EXAMPLES=300 $(PY) -m pytest -m "slow or not slow"
 
 BENCH_STORE := $(shell mktemp -u /tmp/sentiment-hpo-bench-XXXXXX)
-bench: setup ## All benchmarks (about 2 h on 2 cores); figures into benchmarks/RESULTS.md
+bench: setup ## All benchmarks (about 3.5 h on 2 cores); figures into benchmarks/RESULTS.md
+	$(PY) -m pip install -q -c constraints-cpu.txt -e '.[bench]'  # the peers: Optuna, KerasTuner
 	$(PY) -m benchmarks.platform_tax
 	$(PY) -m benchmarks.overhead
 	$(PY) -m benchmarks.training_speed
@@ -61,13 +62,16 @@ bench: setup ## All benchmarks (about 2 h on 2 cores); figures into benchmarks/R
 	$(PY) -m benchmarks.executors --store $(BENCH_STORE)
 	$(PY) -m benchmarks.bo_vs_random
 	$(PY) -m benchmarks.optimizer_scale
+	$(PY) -m benchmarks.peers
 
 bench-quick: setup ## Smaller versions of each benchmark (under 10 min); into benchmarks/RESULTS.md
+	$(PY) -m pip install -q -c constraints-cpu.txt -e '.[bench]'  # the peers: Optuna, KerasTuner
 	$(PY) -m benchmarks.platform_tax --quick
 	$(PY) -m benchmarks.overhead --quick
 	$(PY) -m benchmarks.training_speed --quick
 	$(PY) -m benchmarks.scaling --quick
 	$(PY) -m benchmarks.optimizer_scale --quick
+	$(PY) -m benchmarks.peers --quick
 
 audit: setup ## Check the installed packages against PyPI's advisories (needs pypi.org): make audit [AUDIT_ARGS=--strict]
 	$(PY) -m pip_audit --skip-editable --progress-spinner off $(AUDIT_ARGS)

@@ -17,7 +17,8 @@ def machine_line() -> str:
     packages = ", ".join(f"{p} {version(p)}" for p in ("tensorflow-cpu", "keras", "ax-platform",
                                                        "mlflow"))
     return (f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
-            f"{os.cpu_count()} cores, Python {platform.python_version()}, {packages}")
+            f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} when written), "
+            f"Python {platform.python_version()}, {packages}")
 
 
 def write_section(title: str, body: str) -> None:
