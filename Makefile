@@ -47,7 +47,7 @@ inspect: setup ## Data summary of an experiment: make inspect EXP=...
 	$(CLI) data inspect $(EXP)
 
 test: setup ## Fast tests (tiny generated data, 1-epoch trials; real-data checks when present)
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist worksteal
 
 test-full: setup ## All tests, slow ones included
 	SENTIMENT_HPO_FUZZ_EXAMPLES=300 $(PY) -m pytest -m "slow or not slow"
