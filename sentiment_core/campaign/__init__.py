@@ -22,6 +22,7 @@ _EXPORTS = {
     "Executor": "execution.protocol", "InlineExecutor": "execution.inline",
     "LocalExecutor": "execution.local", "make_executor": "execution.registry",
     "server_command": "serving.server", "start_server": "serving.server",
+    "stop_server": "serving.server",
     "backend_uri": "serving.server", "is_server": "serving.server",
     "MlflowRest": "serving.ui", "campaign_page": "serving.ui",
     "all_campaigns_model_training": "serving.ui", "overview_url": "serving.ui",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -317,11 +316,9 @@ def _serve(server, healthy, announce, port: int, log=None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        from ..campaign import stop_server
+
+        stop_server(server)
 
 
 @cli.command()

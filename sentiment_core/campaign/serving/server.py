@@ -4,6 +4,7 @@ the tracking server that campaigns on other machines log to."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -68,9 +69,25 @@ def start_server(store: Path, host: str, port: int, backend: str | None = None,
         raise ValueError("an http(s) tracking URI is a server already: open it, do not serve it")
     store.mkdir(parents=True, exist_ok=True)
     command = server_command(store, host, port, backend, **options)
+    # a session of its own: `stop_server` ends the server and the workers it starts together
     if log is None:
-        return subprocess.Popen(command, env=server_environment())
+        return subprocess.Popen(command, env=server_environment(), start_new_session=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         return subprocess.Popen(command, env=server_environment(), stdout=out,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_server(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM to the server's whole process group (mlflow, uvicorn and its workers), then
+    SIGKILL after `grace_s`: a stopped `ui` never waits on a lingering worker."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
