@@ -260,6 +260,14 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and `kill` (SIGTERM) stop the server. SIGINT too is set explicitly: a
+    process started with SIGINT ignored (a background job of a script, a test runner's
+    worker) inherits that, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+
+
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -286,7 +294,7 @@ def ui(store: Store, name: str | None, host: str, port: int) -> None:
     if store.tracking_uri is None and not (store.path / "mlflow.db").exists() and name:
         raise InputError(str(store.path), "NAME", f"no campaign named {name!r} (the store "
                                                   "has no MLflow database yet)")
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, like Ctrl-C
+    _stop_on_signals()
     say(f"starting the MLflow UI on {backend_uri(store.path, store.tracking_uri)} ..."
         + ("" if verbose() else f" (server log: {store.path / 'mlflow-ui.log'})"))
     log = None if verbose() else store.path / "mlflow-ui.log"
@@ -346,7 +354,7 @@ def server(store: Store, host: str, port: int, backend_store_uri: str | None, wo
     backend = backend_store_uri
     if backend is None and store.tracking_uri and not store.tracking_uri.startswith("http"):
         backend = store.tracking_uri  # --tracking-uri naming a database
-    signal.signal(signal.SIGTERM, _interrupt)
+    _stop_on_signals()
     process = start_server(store.path, host, port, backend, serve_artifacts=True,
                            workers=workers, allowed_hosts=allowed_hosts)
     say(f"starting the MLflow tracking server on {backend or store.path / 'mlflow.db'}, "
