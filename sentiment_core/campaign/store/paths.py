@@ -40,5 +40,10 @@ class Store:
 
 
 def sqlite_uri(store: Path) -> str:
-    """The embedded MLflow database of a store folder (the one builder of this URI)."""
-    return f"sqlite:///{(store / 'mlflow.db').resolve()}"
+    """The embedded MLflow database of a store folder."""
+    return sqlite_file_uri(store / "mlflow.db")
+
+
+def sqlite_file_uri(path: Path) -> str:
+    """A sqlite file as a database URL (the one builder: MLflow's and Ax's databases)."""
+    return f"sqlite:///{Path(path).resolve()}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import EarlyStoppingConfig, ObjectiveConfig, OptimizerConfig, SearchSpace
+from .paths import sqlite_file_uri
 
 _GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
                "MBMLean": "BoTorch", "BoTorch": "BoTorch", "Manual": "attached"}
@@ -96,7 +97,7 @@ def _url(db: Path | str) -> str:
         return db
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{db.resolve()}"
+    return sqlite_file_uri(db)
 
 
 def _storage(db: Path | str):
