@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 from click.testing import CliRunner
 from conftest import experiment_dict
 
@@ -19,6 +20,7 @@ from sentiment_core.campaign.engine import refit as refit_module
 from sentiment_core.campaign.engine.intensify import unit_history
 from sentiment_core.campaign.review.context import resolve_model
 from sentiment_core.cli import cli
+from sentiment_core.data import prepare
 from sentiment_core.errors import InputError
 from sentiment_core.evaluation import table5
 from sentiment_core.experiments import load_experiment
@@ -71,6 +73,14 @@ def test_intensify_adds_units_to_the_top_trials_only_within_the_budget(tmp_path,
     assert summary.best["run_id"] == best["run_id"] == parent.data.tags[T.BEST_RUN_ID]
     assert tracker.load_classifier(best["run_id"]) is not None
     assert tracker.client.get_run(best["run_id"]).data.tags[T.TEST_SCORED] == "winner"
+    # Table 5's "(model)" column is the logged model's own validation score, whichever seeds
+    # made it (the search's or, for a trial that had none, the intensification's)
+    data = prepare(exp, tmp_path, tmp_path / "cache-check")
+    for r in intensified:
+        model = tracker.load_classifier(r["run_id"])
+        shown = tracker.client.get_run(r["run_id"]).data.metrics["pooled_val_roc_auc"]
+        assert roc_auc_score(data.y_val, np.ravel(model.predict_ids(data.x_val))) == \
+            pytest.approx(shown, abs=1e-6)
     table = table5(rows, list(exp.space.parameters), "val_roc_auc", best["run_id"])
     assert sorted(table["units"].tolist()) == [2, 3, 3]
     assert any("kept back for the top 2" in line for line in lines)

@@ -27,9 +27,35 @@ def test_the_pool_weighs_each_trial_by_its_degrees_of_freedom():
     assert noise.sd == pytest.approx(math.sqrt(expected / 3))
     assert noise.sem(4) == pytest.approx(noise.sd / 2)
     recorded = PooledNoise(min_df=3)
-    recorded.add_recorded(statistics.stdev([0.60, 0.64]), 2)
-    recorded.add_recorded(statistics.stdev([0.70, 0.71, 0.75]), 3)
+    recorded.add_recorded(0.62, statistics.stdev([0.60, 0.64]), 2)
+    recorded.add_recorded(0.72, statistics.stdev([0.70, 0.71, 0.75]), 3)
     assert recorded.sd == pytest.approx(noise.sd)  # a resume rebuilds the same pool
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+def test_trials_that_diverge_on_some_seeds_do_not_inflate_the_noise_near_the_top(maximize):
+    sign = 1 if maximize else -1
+    noise = PooledNoise(min_df=3, maximize=maximize)
+    good = [[0.71, 0.72, 0.70], [0.70, 0.71, 0.705], [0.69, 0.70, 0.71]]
+    for values in good:
+        noise.add([sign * v for v in values])
+    noise.add([sign * v for v in [0.20, 0.45, 0.60]])  # a learning rate that diverges
+    noise.add([sign * v for v in [0.30, 0.62, 0.50]])
+    near_top = math.sqrt(sum(2 * statistics.variance(v) for v in good) / 6)
+    assert noise.sd == pytest.approx(near_top)
+    assert noise.describe()["noise_trials"] == "3 of 5"
+    everything = PooledNoise(min_df=30, maximize=maximize)
+    everything.add([0.5, 0.6])
+    assert not everything.ready  # readiness counts every trial's degrees of freedom
+
+
+def test_the_pool_falls_back_to_all_trials_until_the_better_half_has_its_df():
+    noise = PooledNoise(min_df=3)
+    noise.add([0.70, 0.72])  # the better half: 1 df, too few
+    noise.add([0.20, 0.60])
+    noise.add([0.30, 0.31])
+    pooled_all = math.sqrt((0.0002 + 0.08 + 0.00005) / 3)
+    assert noise.sd == pytest.approx(pooled_all)
 
 
 def test_clearly_behind_is_a_one_sided_test_on_the_difference():

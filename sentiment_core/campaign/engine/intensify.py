@@ -157,12 +157,18 @@ def _record_full_mean(record: CampaignRecord, row: dict[str, Any], index: int,
 
 def _log_model(record: CampaignRecord, run_id: str, result) -> None:
     """The ensemble of the intensification seeds, for a trial that logged no model (its
-    threshold chosen on their validation predictions); the run is finished again after."""
+    threshold chosen on their validation predictions); the run is finished again after.
+    Its own validation scores replace the search units' ensemble's as `pooled_val_*` (Table 5's
+    `(model)` column): a validation -> test line then compares this model with itself."""
     data = record.data
-    details = validation_details(result.val_true, result.val_proba, data.class_names)
+    details = validation_details(result.val_true, result.val_proba, data.class_names,
+                                 "pooled_val_")
     classifier = TextClassifier(result.model, data.vocabulary, record.experiment.cleaning,
                                 data.sequence_length, data.class_names,
-                                details.get("val_opt_threshold", 0.5))
+                                details.get("pooled_val_opt_threshold", 0.5))
+    step = max((m.step for m in record.tracker.client.get_metric_history(
+        run_id, f"pooled_{record.metric}")), default=0) + 1
+    record.tracker.log_metrics(run_id, details, step=step)
     record.tracker.log_classifier(run_id, classifier)
     record.tracker.set_tags(run_id, {T.MODEL_ROLE: "tuned_split (intensification seeds)"})
     record.tracker.end_run(run_id, "FINISHED")

@@ -55,6 +55,7 @@ class Recorder:
         self.running: dict[int, Running] = {}
         self.noise = record.noise
         self.noise.min_df = record.experiment.racing.min_df
+        self.noise.maximize = record.direction == "maximize"
 
     @property
     def done(self) -> int:
@@ -71,7 +72,8 @@ class Recorder:
             self.best_units = int(best["metrics"].get("noise_n", 1))
         for row in rows:
             if T.trial_tags(row).campaign_trial and row["status"] == "FINISHED":
-                self.noise.add_recorded(row["metrics"].get(f"{metric}_noise_sd", math.nan),
+                self.noise.add_recorded(row["metrics"].get(metric, math.nan),
+                                        row["metrics"].get(f"{metric}_noise_sd", math.nan),
                                         int(row["metrics"].get("noise_n", 0)))
             self.raced += T.RACED in row["tags"]
             self.units_saved += int(row["metrics"].get("units_saved", 0))
