@@ -162,3 +162,28 @@ def finished_copy(finished, tmp_path):
     forget_artifact_locations()
     yield experiment, copy, summary
     forget_artifact_locations()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def mlflow_template(tmp_path_factory):
+    """A new store's MLflow database starts as a copy of one already migrated empty database:
+    MLflow builds a fresh sqlite file's tables in about 2.3 s (its alembic migrations), and the
+    suite makes dozens of stores in-process. Same MLflow, same tables, same default experiment
+    (this process's working directory is its artifact root either way); CLI subprocesses still
+    build theirs."""
+    from sentiment_core.campaign.store.tracking import Tracker
+
+    real = Tracker.open.__func__
+    template = tmp_path_factory.mktemp("mlflow-template")
+    real(Tracker, template)
+
+    def open_from_template(cls, store, tracking_uri=None):
+        database = Path(store) / "mlflow.db"
+        if tracking_uri is None and not database.exists():
+            database.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template / "mlflow.db", database)
+        return real(cls, store, tracking_uri)
+
+    Tracker.open = classmethod(open_from_template)
+    yield
+    Tracker.open = classmethod(real)

@@ -300,7 +300,9 @@ NO_CAMPAIGN = [
 ]
 
 
-@pytest.fixture(scope="module")
+# session, not module: work stealing interleaves modules, and pytest tears a module fixture
+# down whenever the next test comes from another module (three set-ups of one campaign)
+@pytest.fixture(scope="session")
 def store_without_campaigns(tmp_path_factory):
     """A store whose MLflow database exists (created once: ~5 s) and holds no campaign."""
     store = tmp_path_factory.mktemp("empty") / "store"

@@ -37,10 +37,47 @@ def one_epoch(params: dict) -> dict:
     return {**params, "num_epochs": 1, "batch_size": 32}
 
 
-@pytest.mark.parametrize("path,variant", CASES,
-                         ids=[f"{p.stem}{'-' + v if v else ''}" for p, v in CASES])
+def load_case(path: Path, variant: str | None):
+    return load_variants(path)[variant] if variant else load_experiment(path)
+
+
+def case_id(path: Path, variant: str | None) -> str:
+    return f"{path.stem}{'-' + variant if variant else ''}"
+
+
+def training_cases() -> list:
+    """Every case trains in `make test-full`; the fast tier trains the first experiment of each
+    model family and each staged one (every experiment still builds its model there)."""
+    seen, cases = set(), []
+    for path, variant in CASES:
+        experiment = load_case(path, variant)
+        fast = experiment.model.family not in seen or bool(experiment.stages)
+        seen.add(experiment.model.family)
+        cases.append(pytest.param(path, variant, id=case_id(path, variant),
+                                  marks=() if fast else pytest.mark.slow))
+    return cases
+
+
+@pytest.mark.parametrize("path,variant", CASES, ids=[case_id(p, v) for p, v in CASES])
+def test_experiment_prepares_its_data_and_builds_its_model(path, variant, tmp_path):
+    from sentiment_core.models import build_model, train_feature_stats
+
+    experiment = load_case(path, variant)
+    tiny = dataclasses.replace(experiment, data=tiny_data(tmp_path, experiment.data, 1))
+    data = prepare(tiny, tmp_path, None)
+    params = one_epoch(experiment.space.defaults())
+    vocab_size, family = len(data.vocabulary), experiment.model.family
+    model = build_model(family, params, vocab_size, data.sequence_length,
+                        len(data.class_names), train_feature_stats(family, data.x_train,
+                                                                   vocab_size),
+                        vocabulary=data.vocabulary, train_ids=data.x_train,
+                        train_labels=data.y_train)
+    assert model.count_params() > 0 and model.optimizer is not None
+
+
+@pytest.mark.parametrize("path,variant", training_cases())
 def test_experiment_loads_and_runs_a_one_epoch_trial(path, variant, tmp_path):
-    experiment = load_variants(path)[variant] if variant else load_experiment(path)
+    experiment = load_case(path, variant)
     assert experiment.space is not None and experiment.name
     tiny = dataclasses.replace(experiment, data=tiny_data(tmp_path, experiment.data, 1))
     data = prepare(tiny, tmp_path, None)

@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import click  # noqa: E402
 
 from ..campaign import Store  # noqa: E402 - light: names load on first use
+from ..campaign.engine import interrupts  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from ..executor_registry import EXECUTORS  # noqa: E402
 from . import console  # noqa: E402
@@ -65,18 +66,30 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminate(signum, frame):
+    interrupts.request(Terminated)
     raise Terminated
+
+
+def _interrupt(signum, frame):
+    interrupts.request(KeyboardInterrupt)
+    raise KeyboardInterrupt
 
 
 @contextmanager
 def terminate_on_sigterm() -> Iterator[None]:
     """While inside, `kill PID` ends the command the way Ctrl-C does (the same clean-up: runs
-    abandoned, records closed), then exit 143; the previous handler is restored after."""
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    abandoned, records closed), then exit 143; the previous handlers are restored after. Both
+    signals are also recorded, so that one raised where Python drops it (a weakref callback)
+    still stops a campaign at its next event (campaign/engine/interrupts.py)."""
+    interrupts.clear()
+    previous = signal.signal(signal.SIGTERM, _terminate), signal.signal(signal.SIGINT,
+                                                                           _interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+        interrupts.clear()
 
 
 def verbose() -> bool:

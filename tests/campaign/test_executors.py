@@ -391,7 +391,8 @@ FEATURES_SPACE = {
               "num_epochs": 1, "batch_size": 64}}
 
 
-@pytest.mark.parametrize("kind", ["inline", "local",
+# inline is every other campaign test's executor; the worker processes are what broke
+@pytest.mark.parametrize("kind", [pytest.param("inline", marks=pytest.mark.slow), "local",
                                   pytest.param("ray", marks=pytest.mark.slow)])
 def test_the_features_family_runs_under_every_executor(kind, write_experiment, tmp_path):
     """A worker sends weights; the campaign rebuilds a new best's model from them, which for

@@ -67,6 +67,26 @@ def store(tmp_path) -> Store:
     return Store(tmp_path / "store", tmp_path)
 
 
+def test_an_interrupt_python_dropped_still_stops_the_campaign(tiny_experiment, store):
+    """A Ctrl-C that lands in a weakref callback is printed as "Exception ignored" and lost;
+    the handler's record of it stops the campaign at the trial's next event."""
+    from sentiment_core.campaign.engine import interrupts
+
+    def progress(line: str) -> None:
+        if "] trial 1 (" in line:  # the handler ran; its KeyboardInterrupt went nowhere
+            interrupts.request(KeyboardInterrupt)
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_campaign(tiny_experiment, "dropped", 3, store, progress=progress)
+    finally:
+        interrupts.clear()
+    search, tracker, parent_id = records(tiny_experiment, store, "dropped")
+    assert tracker.client.get_run(parent_id).info.status == "KILLED"
+    statuses = [t["status"] for t in search.trials()]  # a prefetched trial 2 is abandoned too
+    assert statuses[:2] == ["COMPLETED", "ABANDONED"] and set(statuses[2:]) <= {"ABANDONED"}
+
+
 # ---- a process ended between the two records ------------------------------------------------
 
 

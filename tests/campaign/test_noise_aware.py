@@ -78,7 +78,9 @@ def test_early_stopping_restores_the_best_epoch(tiny_data, tiny_experiment):
     assert restored == pytest.approx(min(val_losses), rel=1e-4)
 
 
-@pytest.fixture(scope="module")
+# session, not module: work stealing interleaves modules, and pytest tears a module fixture
+# down whenever the next test comes from another module (three set-ups of one campaign)
+@pytest.fixture(scope="session")
 def folded_campaign(tmp_path_factory):
     root = tmp_path_factory.mktemp("folded")
     csv = write_csv(root / "tweets.csv", make_tweets())

@@ -6,6 +6,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import CLI, clean_env, experiment_dict, make_tweets, write_csv
 
@@ -13,6 +14,9 @@ from sentiment_core.campaign import Search, Store
 from sentiment_core.experiments import load_experiment
 
 
+# slow, beside the kill matrix (24 kills, test_kill_points); the fast tier resumes after
+# interruptions between the records (test_faults)
+@pytest.mark.slow
 def test_sigkill_mid_trial_then_resume(tmp_path):
     csv = write_csv(tmp_path / "tweets.csv", make_tweets(n=900))
     exp = experiment_dict(csv, name="killable")

@@ -29,7 +29,9 @@ def csv_source(name: str) -> dict:
             "label_mapping": {"Negative": "negative", "Positive": "positive"}}
 
 
-@pytest.fixture(scope="module")
+# session, not module: work stealing interleaves modules, and pytest tears a module fixture
+# down whenever the next test comes from another module (three set-ups of one campaign)
+@pytest.fixture(scope="session")
 def staged(tmp_path_factory):
     root = tmp_path_factory.mktemp("stages")
     write_csv(root / "base.csv", make_tweets(200, seed=11))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..execution.protocol import Event, Executor, TrialSpec
+from .interrupts import raise_if_requested
 from .record import CampaignRecord
 from .recorder import Recorder
 
@@ -73,6 +74,7 @@ class Scheduler:
                     raise CampaignStopped("Ax proposed no further trial")
                 self._prefetch()
                 outcomes = self.executor.poll(self.poll_s, self._on_event)
+                raise_if_requested()
                 self._await_prefetch()  # Ax is used by one thread at a time
                 for outcome in outcomes:
                     self._finish(outcome)
@@ -157,6 +159,7 @@ class Scheduler:
 
     def _on_event(self, event: Event) -> bool:
         """Log it; for an epoch, return Ax's verdict (True: stop this trial)."""
+        raise_if_requested()
         trial = self.recorder.running.get(event.index)
         if trial is None:  # a trial this campaign already gave up on
             return True
