@@ -25,7 +25,9 @@ def learning_curves(history: dict[str, list[float]], title: str = ""):
             ax.plot(epochs, history[f"val_{key}"], "s--", label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
-        ax.legend()
+        # a fixed corner: loc="best" searches the data and, on a busy machine, warns on the
+        # console that it "can be slow with large amounts of data"
+        ax.legend(loc="upper right" if key == "loss" else "lower right")
         ax.grid(alpha=0.3)
     fig.suptitle(title or "learning curves")
     fig.tight_layout()
@@ -74,7 +76,7 @@ def optimization_trace(indices, values, generations, direction: str, metric: str
     ax.step(indices, best, where="post", color="black", label="best so far")
     ax.set_xlabel("Ax trial index")
     ax.set_ylabel(metric)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right" if direction == "maximize" else "upper right")
     ax.grid(alpha=0.3)
     ax.set_title("optimization trace")
     fig.tight_layout()
@@ -127,7 +129,7 @@ def election_bars(table, title: str = "positive share per candidate"):
     ax.set_yticks(y, table["candidate"])
     ax.set_xlim(0, 1)
     ax.set_xlabel("positive / (positive + negative)")
-    ax.legend()
+    ax.legend(loc="lower right")
     ax.set_title(title)
     fig.tight_layout()
     return fig
