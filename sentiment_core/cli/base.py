@@ -70,7 +70,8 @@ def _terminate(signum, frame):
     raise Terminated
 
 
-def _interrupt(signum, frame):
+def interrupt(signum, frame):
+    """Ctrl-C's handler (also `ui`'s and `server`'s for SIGTERM): recorded, then raised."""
     interrupts.request(KeyboardInterrupt)
     raise KeyboardInterrupt
 
@@ -83,7 +84,7 @@ def terminate_on_sigterm() -> Iterator[None]:
     still stops a campaign at its next event (campaign/engine/interrupts.py)."""
     interrupts.clear()
     previous = signal.signal(signal.SIGTERM, _terminate), signal.signal(signal.SIGINT,
-                                                                           _interrupt)
+                                                                           interrupt)
     try:
         yield
     finally:

@@ -17,6 +17,7 @@ from .base import (
     RegisteredExecutor,
     campaign_or_fail,
     cli,
+    interrupt,
     pass_store,
     say,
     terminate_on_sigterm,
@@ -256,16 +257,12 @@ def results(store: Store, out: Path | None, folder: Path) -> None:
         click.echo(f"written {out}")
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def _stop_on_signals() -> None:
     """Ctrl-C (SIGINT) and `kill` (SIGTERM) stop the server. SIGINT too is set explicitly: a
     process started with SIGINT ignored (a background job of a script, a test runner's
     worker) inherits that, and Python then never raises KeyboardInterrupt."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
 
 
 @cli.command()

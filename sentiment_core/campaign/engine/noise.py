@@ -95,5 +95,6 @@ class PooledNoise:
     def describe(self) -> dict[str, Any]:
         if not self.ready:
             return {"noise_df": self.df}
-        return {"noise_sd_pooled": self.sd, "noise_df": sum(df for _, df, _ in self.pooled()),
-                "noise_trials": f"{len(self.pooled())} of {len(self.trials)}"}
+        pool = self.pooled()
+        return {"noise_sd_pooled": self.sd, "noise_df": sum(df for _, df, _ in pool),
+                "noise_trials": f"{len(pool)} of {len(self.trials)}"}
