@@ -76,7 +76,8 @@ def optimization_trace(indices, values, generations, direction: str, metric: str
     ax.step(indices, best, where="post", color="black", label="best so far")
     ax.set_xlabel("Ax trial index")
     ax.set_ylabel(metric)
-    ax.legend(fontsize=8, loc="lower right" if direction == "maximize" else "upper right")
+    # beside the axes: any corner inside can cover a trial's point
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(alpha=0.3)
     ax.set_title("optimization trace")
     fig.tight_layout()

@@ -23,6 +23,9 @@ def test_report_is_one_self_contained_page(finished_copy, tmp_path):
                     "Election analysis", "Reproduction", "Error analysis"):
         assert f"<h2>{section}" in text
     assert text.count("data:image/png;base64,") >= 9 and "src=\"http" not in text
+    table = text[text.index('<div class="wide" id="table5">'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<td>*</td>") == 1  # the best trial is marked, and only it
     assert {"trace.png", "parallel_coordinates.png", "importance.png", "election.png",
             "best_roc_test.png", "baselines.csv", "error_analysis.csv"} <= \
         {p.name for p in page.parent.iterdir()}

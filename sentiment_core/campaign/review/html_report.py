@@ -135,7 +135,7 @@ def _page(ctx, evals, comparison, errors, election_html, how, frame, pngs) -> st
                  for r in ctx.rows)
     overhead = _overhead(ctx.rows)
     space = exp.space
-    table = table5(ctx.rows, list(space.parameters), metric, exp.objective.direction)
+    table = table5(ctx.rows, list(space.parameters), metric, best["run_id"])
     metrics = pd.DataFrame([{"evaluation": k, **v["summary"]} for k, v in evals.items()])
     per_class = pd.DataFrame([{"evaluation": k, "class": c, **s} for k, v in evals.items()
                               for c, s in v["per_class"].items()])
