@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import make_tweets, write_csv
+from conftest import copy_store, forget_artifact_locations, make_tweets, write_csv
 from sentiment_core.campaign import Store, benchmark, run_campaign, run_stages, stage_data
 from sentiment_core.data import build_vocabulary, load_labeled
 from sentiment_core.errors import InputError
@@ -68,6 +68,17 @@ def staged(tmp_path_factory):
     run_campaign(experiment, "staged-1", 2, store, progress=lambda m: None)
     results = run_stages(experiment, "staged-1", store, progress=lambda m: None)
     return experiment, store, results, root
+
+
+@pytest.fixture
+def staged_copy(staged, tmp_path):
+    """The staged campaign in this test's own copy of the store: for tests that add or
+    supersede runs (the shared store is read by the others, on any worker, in any order)."""
+    experiment, store, results, root = staged
+    copy = copy_store(store, tmp_path / "staged-store")
+    forget_artifact_locations()
+    yield experiment, copy, results, root
+    forget_artifact_locations()
 
 
 def classifier(store, run_id):
@@ -165,8 +176,8 @@ def test_results_table_reads_campaign_stages_baselines_and_the_seed_figure(stage
     assert "against VADER" in text and "TF-IDF + LR" in text
 
 
-def test_stages_can_start_from_any_logged_run_without_a_base_campaign(staged):
-    experiment, store, results, _ = staged
+def test_stages_can_start_from_any_logged_run_without_a_base_campaign(staged_copy):
+    experiment, store, results, _ = staged_copy
     tracker = store.tracker()
     source = results[0].run_id  # the first stage's model, a logged run
     only_last = dataclasses.replace(experiment, stages=experiment.stages[1:])
@@ -180,9 +191,8 @@ def test_stages_can_start_from_any_logged_run_without_a_base_campaign(staged):
     assert list(benchmark(store, "from-a-run")["stage"]) == ["second"]
 
 
-def test_a_changed_stage_runs_again_and_supersedes_the_old_run(staged):
-    # last in this file: it replaces the second stage's run in the shared store
-    experiment, store, results, _ = staged
+def test_a_changed_stage_runs_again_and_supersedes_the_old_run(staged_copy):
+    experiment, store, results, _ = staged_copy
     second = dataclasses.replace(experiment.stages[1], params={"learning_rate": 0.002})
     changed = dataclasses.replace(experiment, stages=[experiment.stages[0], second])
     again = run_stages(changed, "staged-1", store, progress=lambda m: None)
