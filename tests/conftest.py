@@ -54,6 +54,10 @@ def tiny_csv(tmp_path: Path) -> Path:
     return write_csv(tmp_path / "tweets.csv", make_tweets())
 
 
+# Overrides for the tests that train the seed's LSTM itself rather than the tiny default family.
+LSTM = {"model": {"family": "lstm"}, "search_space": str(ROOT / "tests" / "tiny_lstm_space.yaml")}
+
+
 def experiment_dict(csv: Path, **overrides) -> dict:
     exp = {
         "name": "tiny",
@@ -63,6 +67,7 @@ def experiment_dict(csv: Path, **overrides) -> dict:
         "cleaning": ["rt_marker", "urls", "mentions", "lowercase", "punctuation"],
         "split": {"validation": 0.2, "test": 0.2},
         "vectorization": {"max_tokens": 100, "sequence_length": 12, "min_count": 1},
+        "model": {"family": "avgpool"},
         "search_space": str(ROOT / "tests" / "tiny_space.yaml"),
         "objective": {"metric": "val_roc_auc", "direction": "maximize"},
         "budget": {"trials": 3},

@@ -209,8 +209,8 @@ BAD_YAML = {
     "log scale with a negative bound": ({}, space_with(learning_rate={
         "type": "float", "bounds": [-1.0, 0.05], "log_scale": True}), None, "space.yaml",
         "parameters.learning_rate.bounds"),
-    "infinite bound": ({}, space_with(lstm_units={"type": "int", "bounds": [2, ".inf"]}), None,
-                       "space.yaml", "parameters.lstm_units.bounds"),
+    "infinite bound": ({}, space_with(neurons_dense={"type": "int", "bounds": [2, ".inf"]}), None,
+                       "space.yaml", "parameters.neurons_dense.bounds"),
     "bound the model cannot take": ({}, space_with(dropout_rate={
         "type": "float", "bounds": [0.0, 7.0]}), None, "space.yaml", "parameters.dropout_rate"),
     "fixed value the model cannot take": ({}, {**space_with(), "fixed": {
@@ -275,14 +275,14 @@ def test_yaml_loader_names_file_and_field(tmp_path, case):
 # ---- options, arguments and names ----------------------------------------------------------
 
 @pytest.mark.parametrize("param, mention", [
-    ("lstm_units=many", "lstm_units"), ("lstm_units=4.5", "lstm_units"),
+    ("neurons_dense=many", "neurons_dense"), ("neurons_dense=4.5", "neurons_dense"),
     ("learning_rate=nan", "finite"), ("learning_rate=1e999", "finite"),
     ("embedding_size=5", "one of"), ("num_epochs=two", "num_epochs"),
-    ("units=4", "unknown parameter"), ("lstm_units", "NAME=VALUE"),
+    ("units=4", "unknown parameter"), ("neurons_dense", "NAME=VALUE"),
     ("batch_size=[", "batch_size"),
     # values of the right type that no model can take: the valid range, before any work
     ("dropout_rate=7", "dropout_rate: must be a number in [0, 1), got 7.0"),
-    ("lstm_units=0", "lstm_units: must be an integer >= 1"),
+    ("neurons_dense=0", "neurons_dense: must be an integer >= 1"),
     ("learning_rate=-0.1", "learning_rate: must be a number > 0"),
     ("class_weight=heavy", "class_weight: must be one of none, balanced"),
 ])

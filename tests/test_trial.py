@@ -5,6 +5,16 @@ import pytest
 
 from sentiment_core.trial import TrialFailed, run_trial
 
+from conftest import LSTM
+
+
+@pytest.fixture
+def tiny_experiment(write_experiment):
+    """These tests train the seed's LSTM itself (run_trial's default family)."""
+    from sentiment_core.experiments import load_experiment
+
+    return load_experiment(write_experiment(**LSTM))
+
 
 def test_run_trial_reports_metrics_history_and_timings(tiny_data, tiny_experiment):
     params = tiny_experiment.space.defaults()

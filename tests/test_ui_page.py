@@ -25,7 +25,7 @@ from conftest import ROOT, clean_env
 from sentiment_core.campaign import MlflowRest, server_command
 from sentiment_core.cli import cli
 
-PARAMETERS = ["learning_rate", "dropout_rate", "lstm_units", "neurons_dense", "embedding_size",
+PARAMETERS = ["learning_rate", "dropout_rate", "neurons_dense", "embedding_size",
               "num_epochs", "batch_size"]
 
 
@@ -113,7 +113,7 @@ def test_ui_prints_the_model_training_link_and_stays_small(ui_server):
     assert state["orderByKey"] == "metrics.`val_roc_auc`" and state["orderByAsc"] is False
     parallel = next(c for c in state["compareRunCharts"] if c["type"] == "PARALLEL")
     # the tuned parameters (the fixed num_epochs and batch_size would be flat axes)
-    assert parallel["selectedParams"] == PARAMETERS[:5]
+    assert parallel["selectedParams"] == PARAMETERS[:4]
     assert parallel["selectedMetrics"] == ["val_roc_auc"]
     assert "val_roc_auc_sd" not in view["state"]  # one unit per trial: no spread to show
     # the server's access log goes to the store, not to the console
@@ -203,7 +203,7 @@ def test_the_printed_link_opens_on_the_trials_with_nothing_in_the_way(ui_server,
     for trial in ("trial-0", "trial-1", "trial-2", "trial-3"):
         assert trial in text, text[:3000]
     assert "4 matching runs" in text and "Sort: val_roc_auc" in text
-    for column in ("val_roc_auc", *PARAMETERS[:5]):  # those in view at 1600 pixels
+    for column in ("val_roc_auc", *PARAMETERS[:4]):  # those in view at 1600 pixels
         assert column in text, column
     assert SHARED_VIEW_BANNER not in text and "Exit shared view" not in text
     assert ASSISTANT_PANEL not in text
@@ -227,7 +227,7 @@ def test_the_charts_link_shows_the_search(ui_server, tmp_path):
     assert "tiny-4: the parameters against val_roc_auc" in text
     assert "tiny-4: val_roc_auc by trial and per parameter" in text
     parallel = text.split("Showing all runs", 1)[1].split("tiny-4: val_roc_auc by trial")[0]
-    for axis in (*PARAMETERS[:5], "val_roc_auc"):  # the tuned ones; fixed ones are flat
+    for axis in (*PARAMETERS[:4], "val_roc_auc"):  # the tuned ones; fixed ones are flat
         assert axis in parallel, axis
     assert "num_epochs" not in parallel and "batch_size" not in parallel
     # cards render as they scroll into view: the first of one per parameter is in view

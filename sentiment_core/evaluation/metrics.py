@@ -42,9 +42,23 @@ def optimal_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
     """The decision threshold that maximizes macro F1 (binary models; chosen on validation)."""
     proba = np.asarray(proba, dtype=np.float64).reshape(-1)
     grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
-    scores = [sk.f1_score(y_true, (proba >= t).astype(int), average="macro", zero_division=0)
-              for t in grid]
-    return float(grid[int(np.argmax(scores))])
+    return float(grid[int(np.argmax(_binary_macro_f1(np.asarray(y_true) == 1, proba, grid)))])
+
+
+def _binary_macro_f1(positive: np.ndarray, proba: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """scikit-learn's f1_score(average="macro", zero_division=0) at every threshold of `grid` in
+    one pass (97 calls of it cost 0.4 s a trial): the mean F1 over the labels present in the
+    truth or the predictions."""
+    predicted = proba[None, :] >= grid[:, None]
+    tp = (predicted & positive).sum(axis=1)
+    fp = predicted.sum(axis=1) - tp
+    fn = positive.sum() - tp
+    tn = len(proba) - tp - fp - fn
+    per_label = [(2 * tp, 2 * tp + fp + fn), (2 * tn, 2 * tn + fn + fp)]
+    f1 = [np.divide(top, bottom, out=np.zeros(len(grid)), where=bottom > 0)
+          for top, bottom in per_label]
+    present = [bottom > 0 for _, bottom in per_label]  # in the truth or the predictions
+    return (f1[0] + f1[1]) / np.maximum(present[0].astype(int) + present[1], 1)
 
 
 def evaluation(y_true: np.ndarray, proba: np.ndarray, class_names: list[str],

@@ -81,7 +81,7 @@ class ScriptedExecutor:
 
     @staticmethod
     def quality(params) -> float:
-        return 0.55 + 0.4 * (params["lstm_units"] - 2) / 6
+        return 0.55 + 0.4 * (params["neurons_dense"] - 2) / 6
 
     def poll(self, timeout, on_event):
         if not self.running:
@@ -114,7 +114,7 @@ class ScriptedExecutor:
     def tiny_model(self, params):
         from sentiment_core.models import build_model
 
-        model = build_model("lstm", params, len(self.data.vocabulary),
+        model = build_model(self.spec.family, params, len(self.data.vocabulary),
                             self.data.sequence_length, 2)
         model.optimizer.build(model.trainable_variables)  # saved like a trained model
         return model
@@ -261,20 +261,38 @@ def _collect(executor, count: int, timeout: float = 300) -> tuple[list[TrialOutc
     return outcomes, events
 
 
-def test_local_workers_load_the_arrays_once_and_train_in_their_own_process(
-        tiny_experiment, tiny_data, tmp_path):
-    cache = cache_path(tmp_path / "cache", tiny_data.fingerprint)
+@pytest.fixture(scope="session")
+def local_run(tmp_path_factory):
+    """Three trials through one local worker process, shared by the tests below (a spawned
+    worker imports TensorFlow: seconds of CPU each)."""
+    import yaml
+
+    from conftest import experiment_dict, make_tweets, write_csv
+    from sentiment_core.data import prepare
+
+    root = tmp_path_factory.mktemp("local-worker")
+    (root / "exp.yaml").write_text(yaml.safe_dump(experiment_dict(
+        write_csv(root / "tweets.csv", make_tweets()))))
+    experiment = load_experiment(root / "exp.yaml")
+    data = prepare(experiment, root, root / "cache")
+    cache = cache_path(root / "cache", data.fingerprint)
     assert cache.exists()
-    params = {**tiny_experiment.space.defaults()}
+    params = experiment.space.defaults()
     executor = LocalExecutor(workers=1, device="cpu")
-    executor.start(tiny_data, _spec(tiny_experiment), cache)
+    executor.start(data, _spec(experiment), cache)
     try:
-        for index in range(3):
-            executor.submit(index, {**params, "lstm_units": 2 + index})
+        executor.submit(0, params)
+        for index in (1, 2):
+            executor.submit(index, {**params, "neurons_dense": 2 + index})
         outcomes, events = _collect(executor, 3)
     finally:
         executor.close()
-    assert sorted(o.index for o in outcomes) == [0, 1, 2]
+    return experiment, data, params, sorted(outcomes, key=lambda o: o.index), events
+
+
+def test_local_workers_load_the_arrays_once_and_train_in_their_own_process(local_run):
+    *_, outcomes, events = local_run
+    assert [o.index for o in outcomes] == [0, 1, 2]
     assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
     last = max(outcomes, key=lambda o: o.device["worker_trials"])
     assert last.device["worker_trials"] == 3 and last.device["worker_data_loads"] == 1
@@ -284,22 +302,15 @@ def test_local_workers_load_the_arrays_once_and_train_in_their_own_process(
         [(0, "epoch"), (0, "unit"), (1, "epoch"), (1, "unit"), (2, "epoch"), (2, "unit")]
 
 
-def test_local_worker_gives_the_inline_result(tiny_experiment, tiny_data, tmp_path):
+def test_local_worker_gives_the_inline_result(local_run):
     from sentiment_core.campaign.execution.worker import rebuild_model
     from sentiment_core.trial import run_objective
 
-    params = tiny_experiment.space.defaults()
-    inline = run_objective(params, tiny_data, tiny_experiment.seed)
-    executor = LocalExecutor(workers=1, device="cpu")
-    executor.start(tiny_data, _spec(tiny_experiment),
-                   cache_path(tmp_path / "cache", tiny_data.fingerprint))
-    try:
-        executor.submit(0, params)
-        (outcome,), _ = _collect(executor, 1)
-    finally:
-        executor.close()
+    tiny_experiment, tiny_data, params, (outcome, *_), _ = local_run
+    inline = run_objective(params, tiny_data, tiny_experiment.seed,
+                           family=tiny_experiment.model.family)
     assert outcome.result.mean == inline.mean  # same seed, same data: bit-identical
-    model = rebuild_model(outcome, params, "lstm", tiny_data)
+    model = rebuild_model(outcome, params, tiny_experiment.model.family, tiny_data)
     np.testing.assert_allclose(model.predict(tiny_data.x_val, verbose=0).reshape(-1),
                                inline.model.predict(tiny_data.x_val, verbose=0).reshape(-1),
                                rtol=1e-6)
@@ -316,7 +327,7 @@ def test_ray_runs_two_trials_at_once_from_the_object_store(tiny_experiment, tiny
         executor.start(tiny_data, _spec(tiny_experiment), None)
         params = tiny_experiment.space.defaults()
         for index in range(2):
-            executor.submit(index, {**params, "lstm_units": 3 + index})
+            executor.submit(index, {**params, "neurons_dense": 3 + index})
         outcomes, events = _collect(executor, 2)
         executor.close()
     finally:
@@ -379,7 +390,7 @@ def test_workers_honour_keras_backend(tiny_experiment, tiny_data, tmp_path, monk
     assert outcome.error is None, outcome.error
     assert outcome.device["keras_backend"] == "torch"
     assert outcome.device["lstm_kernel"] == "no GPU"
-    model = rebuild_model(outcome, params, "lstm", tiny_data)
+    model = rebuild_model(outcome, params, tiny_experiment.model.family, tiny_data)
     assert model.predict(tiny_data.x_val, verbose=0).shape[0] == len(tiny_data.y_val)
 
 

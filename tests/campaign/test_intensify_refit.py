@@ -184,6 +184,6 @@ def test_run_trial_without_validation_trains_exactly_its_epochs(tiny_data, tiny_
 
     params = {**tiny_experiment.space.defaults(), "num_epochs": 3,
               "early_stopping_patience": 1, "reduce_lr_patience": 1}
-    result = run_trial(params, train_plus_validation(tiny_data), seed=1, validate=False)
+    result = run_trial(params, train_plus_validation(tiny_data), seed=1, validate=False, family=tiny_experiment.model.family)
     assert result.metrics["epochs_run"] == 3 and len(result.history["loss"]) == 3
     assert not any(k.startswith("val_") for k in result.history)

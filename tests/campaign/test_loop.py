@@ -92,7 +92,8 @@ def test_attach_seed_table_rows_are_shown_but_never_best(write_experiment, tmp_p
         "batch_size": {"type": "int", "bounds": [700, 900]},
         "embedding_size": {"type": "int", "bounds": [8, 700], "log_scale": True}}}
     (tmp_path / "table5.yaml").write_text(yaml.safe_dump(space))
-    experiment = load_experiment(write_experiment(search_space=str(tmp_path / "table5.yaml")))
+    experiment = load_experiment(write_experiment(search_space=str(tmp_path / "table5.yaml"),
+                                                  model={"family": "lstm"}))
     store = Store(tmp_path / "store", tmp_path)
     summary = run_campaign(experiment, "with-paper", 2, store, attach_seed_table=True,
                            progress=lambda m: None)

@@ -33,7 +33,7 @@ def test_folds_keep_duplicate_groups_whole_and_never_touch_test(tiny_data):
 
 def test_objective_mean_and_sem_over_replicates(tiny_data, tiny_experiment):
     params = tiny_experiment.space.defaults()
-    result = run_objective(params, tiny_data, seed=3, replicates=3)
+    result = run_objective(params, tiny_data, seed=3, replicates=3, family=tiny_experiment.model.family)
     values = [u.metrics["val_roc_auc"] for u in result.units]
     assert [u.seed for u in result.units] == [3, 4, 5]
     assert result.mean["val_roc_auc"] == pytest.approx(statistics.fmean(values))
@@ -56,8 +56,8 @@ def test_class_weights_scale_the_training_loss(tiny_data, tiny_experiment):
     data = dataclasses.replace(tiny_data)
     params = {**tiny_experiment.space.defaults(), "learning_rate": 0.0, "dropout_rate": 0.0,
               "num_epochs": 1, "batch_size": 4096}
-    plain = run_trial({**params, "class_weight": "none"}, data, seed=5)
-    weighted = run_trial({**params, "class_weight": "balanced"}, data, seed=5)
+    plain = run_trial({**params, "class_weight": "none"}, data, seed=5, family=tiny_experiment.model.family)
+    weighted = run_trial({**params, "class_weight": "balanced"}, data, seed=5, family=tiny_experiment.model.family)
     p = np.clip(weighted.model.predict(data.x_train, verbose=0).reshape(-1), 1e-7, 1 - 1e-7)
     y = data.y_train
     bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
@@ -69,7 +69,7 @@ def test_class_weights_scale_the_training_loss(tiny_data, tiny_experiment):
 def test_early_stopping_restores_the_best_epoch(tiny_data, tiny_experiment):
     params = {**tiny_experiment.space.defaults(), "learning_rate": 0.05, "num_epochs": 12,
               "batch_size": 8, "early_stopping_patience": 2}
-    result = run_trial(params, tiny_data, seed=0)
+    result = run_trial(params, tiny_data, seed=0, family=tiny_experiment.model.family)
     val_losses = result.history["val_loss"]
     best = int(np.argmin(val_losses)) + 1
     assert result.metrics["best_epoch"] == best

@@ -24,7 +24,7 @@ def test_a_trial_is_identical_with_and_without_a_concurrent_ax_generation(
     params = {**tiny_experiment.space.defaults(), "dropout_rate": 0.2}  # a dropout seed too
     seed = tiny_experiment.seed
     search = _search(tiny_experiment, tmp_path)
-    alone = run_trial(params, tiny_data, seed)
+    alone = run_trial(params, tiny_data, seed, family=tiny_experiment.model.family)
 
     # The overlap that broke it, made certain rather than left to timing: Ax enters its
     # generation before the trial seeds, and leaves it after the seeding, before the build.
@@ -55,7 +55,7 @@ def test_a_trial_is_identical_with_and_without_a_concurrent_ax_generation(
 
     asker = threading.Thread(target=ask)
     asker.start()
-    beside = run_trial(params, tiny_data, seed)
+    beside = run_trial(params, tiny_data, seed, family=tiny_experiment.model.family)
     asker.join()
     assert asked, "Ax generated no candidate beside the trial"
     assert beside.metrics == alone.metrics

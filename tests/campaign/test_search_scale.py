@@ -16,7 +16,7 @@ from sentiment_core.campaign.store.search import LEAN_NODE
 def value(params: dict) -> tuple[float, float]:
     """A synthetic objective (no training): a smooth bump, told with a standard error."""
     return (0.8 - 0.05 * math.log(params["learning_rate"] / 0.01) ** 2
-            - 0.5 * (params["dropout_rate"] - 0.1) ** 2 - 0.01 * (params["lstm_units"] - 5) ** 2,
+            - 0.5 * (params["dropout_rate"] - 0.1) ** 2 - 0.01 * (params["neurons_dense"] - 5) ** 2,
             0.01)
 
 

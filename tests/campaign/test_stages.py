@@ -19,7 +19,7 @@ from sentiment_core.models import FAMILIES, fine_tune_model
 
 SPACE = {"parameters": {"learning_rate": {"type": "float", "bounds": [0.005, 0.05],
                                           "log_scale": True}},
-         "fixed": {"embedding_size": 8, "lstm_units": 4, "dropout_rate": 0.0, "num_epochs": 1,
+         "fixed": {"embedding_size": 8, "neurons_dense": 4, "dropout_rate": 0.0, "num_epochs": 1,
                    "batch_size": 32}}
 
 
@@ -47,7 +47,7 @@ def staged(tmp_path_factory):
         "cleaning": ["rt_marker", "urls", "mentions", "lowercase", "punctuation"],
         "split": {"validation": 0.2, "test": 0.2},
         "vectorization": {"max_tokens": 100, "sequence_length": 12},
-        "model": {"family": "bilstm_maxpool"},
+        "model": {"family": "avgpool"},  # seed 001's own family: the smoke test
         "search_space": str(root / "space.yaml"),
         "objective": {"metric": "val_accuracy"},
         "budget": {"trials": 2},
@@ -58,7 +58,7 @@ def staged(tmp_path_factory):
             {"name": "first", "data": csv_source("first.csv"), "freeze": ["embedding"],
              "params": {"num_epochs": 2}},
             {"name": "second", "data": csv_source("second.csv"),
-             "freeze": ["embedding", "bilstm"], "params": {"learning_rate": 0.001}},
+             "freeze": ["embedding", "dense"], "params": {"learning_rate": 0.001}},
         ],
     }
     (root / "experiments").mkdir()

@@ -15,6 +15,6 @@ def test_bad_input_is_one_line_and_exit_2(write_experiment, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "split.validation" in result.output
     result = run("--store", str(tmp_path / "store"), "train", str(write_experiment()),
-                 "--param", "lstm_units=many")
-    assert result.exit_code == 2 and "lstm_units" in result.output
+                 "--param", "neurons_dense=many")
+    assert result.exit_code == 2 and "neurons_dense" in result.output
     assert not (tmp_path / "store").exists()

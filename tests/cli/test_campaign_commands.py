@@ -15,7 +15,7 @@ def test_table_marks_the_best_row(finished):
     # best_epoch: early stopping may use fewer epochs than num_epochs. No "± sd" column: with
     # one run per trial there is no spread (table5 drops the column when no trial has one)
     assert header[:5] == ["best", "val_roc_auc", "best_epoch", "trial_index", "arm_name"], header
-    assert {"learning_rate", "lstm_units", "status", "generation", "wall_s"} <= set(header)
+    assert {"learning_rate", "neurons_dense", "status", "generation", "wall_s"} <= set(header)
     assert len(lines) == 5 and sum(line.startswith("*") for line in lines) == 1
 
 

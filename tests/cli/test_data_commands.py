@@ -22,10 +22,10 @@ def test_inspect_prints_the_eda(write_experiment, tmp_path):
 def test_train_one_epoch(write_experiment, tmp_path):
     # a training option the space leaves at its default is settable too, typed by its default
     result = run("--store", str(tmp_path / "store"), "train", str(write_experiment()),
-                 "--param", "lstm_units=3", "--param", "length_buckets=2", "--seed", "5")
+                 "--param", "neurons_dense=3", "--param", "length_buckets=2", "--seed", "5")
     assert result.exit_code == 0, result.output
     assert "val_macro_f1" in result.output and "train_samples_per_s" in result.output
-    assert "lstm_units=3" in result.output and "length_buckets=2" in result.output
+    assert "neurons_dense=3" in result.output and "length_buckets=2" in result.output
     assert list((tmp_path / "store" / "cache").glob("*/x_train.npy"))
 
 

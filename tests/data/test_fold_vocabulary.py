@@ -53,7 +53,8 @@ def test_a_fold_model_reads_unknown_words_as_out_of_vocabulary(folded):
     view = cross_validation_folds(data, 3, seed=experiment.seed)[0]
     unknown = np.flatnonzero(~view.token_keep)
     assert len(unknown)
-    result = run_trial(experiment.space.defaults(), view, seed=1)
+    result = run_trial(experiment.space.defaults(), view, seed=1,
+                       family=experiment.model.family)
     table = result.model.get_layer(index=1).get_weights()[0]
     assert np.allclose(table[unknown], table[1])
     # the full ids (what the ensemble and the test split feed) give what training saw

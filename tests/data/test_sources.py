@@ -35,6 +35,7 @@ def two_sources(tmp_path, overlap: int = 15):
         "cleaning": ["rt_marker", "urls", "mentions", "lowercase", "punctuation"],
         "split": {"validation": 0.2, "test": 0.2},
         "vectorization": {"max_tokens": 200, "sequence_length": 12},
+        "model": {"family": "avgpool"},
         "search_space": str(ROOT / "tests" / "tiny_space.yaml"),
         "seed": 3,
     }

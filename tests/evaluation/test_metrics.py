@@ -58,3 +58,25 @@ def test_optimal_threshold_is_the_best_macro_f1_on_the_grid():
     assert threshold == pytest.approx(0.41)
     assert classification_metrics(Y, P, threshold)["macro_f1"] == pytest.approx(23 / 33)
     assert classification_metrics(Y, P, 0.65)["macro_f1"] == pytest.approx((4 / 7 + 10 / 13) / 2)
+
+
+@pytest.mark.parametrize("case", ["mixed", "one class", "all above", "ties"])
+def test_optimal_threshold_scores_each_cut_as_scikit_learn_does(case):
+    """The one-pass macro F1 per threshold equals f1_score's at every cut, including cuts where
+    a class is neither true nor predicted (scikit-learn then averages over the other)."""
+    from sklearn.metrics import f1_score
+
+    from sentiment_core.evaluation.metrics import _binary_macro_f1
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 300)
+    proba = {"mixed": np.clip(0.3 * y + rng.uniform(0, 0.7, 300), 0, 1),
+             "one class": rng.uniform(0, 1, 300), "all above": rng.uniform(0.995, 1, 300),
+             "ties": rng.choice([0.25, 0.5, 0.75], 300)}[case]
+    if case == "one class":
+        y = np.ones(300, int)
+    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    expected = [f1_score(y, (proba >= t).astype(int), average="macro", zero_division=0)
+                for t in grid]
+    np.testing.assert_allclose(_binary_macro_f1(y == 1, proba, grid), expected, atol=1e-12)
+    assert optimal_threshold(y, proba) == grid[int(np.argmax(expected))]

@@ -16,7 +16,7 @@ from sentiment_core.models import (
     model_inputs,
     train_feature_stats,
 )
-from sentiment_core.trial import run_objective, run_trial, training_callbacks
+from sentiment_core.trial import run_trial, training_callbacks
 
 VOCAB = ["", "[UNK]"] + [f"t{i}" for i in range(2, 60)]
 
@@ -49,8 +49,9 @@ def test_family_builds_trains_and_ignores_appended_padding(name):
     longer.set_weights(trained.get_weights())
     x = data.x_val
     padded = np.pad(x, ((0, 0), (0, 10)))
-    short = trained.predict(model_inputs(trained, x, len(VOCAB)), verbose=0)
-    long = longer.predict(model_inputs(longer, padded, len(VOCAB)), verbose=0)
+    # called, not .predict: no prediction graph to trace for two shapes
+    short = np.asarray(trained(model_inputs(trained, x, len(VOCAB)), training=False))
+    long = np.asarray(longer(model_inputs(longer, padded, len(VOCAB)), training=False))
     np.testing.assert_allclose(short, long, rtol=0, atol=1e-6)
 
 
@@ -175,14 +176,27 @@ def test_reduce_lr_on_plateau_is_an_option_beside_the_best_epoch_keeper():
     assert min(history["learning_rate"]) < 0.3  # lowered on a plateau of val_loss
 
 
-def test_replicates_of_a_two_input_family_average_into_one_model():
+def test_members_of_a_two_input_family_average_into_one_model():
+    """The ensemble of a feature family takes both inputs by name (run_objective's replicates
+    and folds go through average_models; the wide & deep test trains one end to end)."""
+    import keras
+
+    from sentiment_core.trial import average_models
+
     data = synthetic()
     params = FAMILIES["features"].example_params()
-    result = run_objective(params, data, seed=3, family="features", replicates=2)
-    inputs = model_inputs(result.model, data.x_val, len(VOCAB))
+    stats = train_feature_stats("features", data.x_train, len(VOCAB))
+    members = []
+    for seed in (3, 4):  # untrained, but different weights
+        keras.utils.set_random_seed(seed)
+        members.append(build_model("features", params, len(VOCAB), 12, 2, stats))
+    ensemble = average_models(members)
+    inputs = model_inputs(ensemble, data.x_val, len(VOCAB))
     assert set(inputs) == {"tokens", "features"}
-    mean = np.mean([u.model.predict(inputs, verbose=0) for u in result.units], axis=0)
-    np.testing.assert_allclose(result.model.predict(inputs, verbose=0), mean, atol=1e-6)
+    outputs = [np.asarray(m(inputs, training=False)) for m in members]
+    assert not np.allclose(outputs[0], outputs[1])
+    np.testing.assert_allclose(np.asarray(ensemble(inputs, training=False)),
+                               np.mean(outputs, axis=0), atol=1e-6)
 
 
 def test_example_params_are_what_each_family_reads():

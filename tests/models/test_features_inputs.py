@@ -23,8 +23,10 @@ from sentiment_core.experiments import load_experiment
 from sentiment_core.models import FAMILIES
 
 
-@pytest.fixture
-def trained(tmp_path, monkeypatch):
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """One features-family trial with its model inputs recorded, shared by the tests below."""
+    tmp_path = tmp_path_factory.mktemp("features")
     csv = write_csv(tmp_path / "tweets.csv", make_tweets(200, seed=4))
     exp_path = tmp_path / "exp.yaml"
     space = {"parameters": {"learning_rate": {"type": "float", "bounds": [0.001, 0.05],
@@ -44,9 +46,10 @@ def trained(tmp_path, monkeypatch):
         return inputs
 
     original = trial_module.model_inputs
-    monkeypatch.setattr(trial_module, "model_inputs", spy)
-    result = trial_module.run_trial(experiment.space.defaults(), data, seed=5,
-                                    family="features")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trial_module, "model_inputs", spy)
+        result = trial_module.run_trial(experiment.space.defaults(), data, seed=5,
+                                        family="features")
     return experiment, data, result, seen, tmp_path
 
 
