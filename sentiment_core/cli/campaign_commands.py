@@ -108,6 +108,18 @@ def campaign_run(store: Store, experiment: str, trials: int | None, name: str | 
                      start_from, attach_seed_table, allow_changes)
 
 
+def _refuse_if_running(store: Store, name: str) -> None:
+    """A second driver hears "already running" at once, not after the engine's imports
+    (TensorFlow, Ax, MLflow: seconds); `run_campaign` takes the lock again for the run itself."""
+    from ..campaign import CampaignBusy, campaign_lock  # light: names load on first use
+
+    try:
+        with campaign_lock(store.path, name):
+            pass
+    except CampaignBusy as err:
+        raise click.ClickException(str(err)) from None
+
+
 def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from: str | None,
              attach_seed_table: bool, allow_changes: bool = False) -> None:
     from ..campaign import (
@@ -124,6 +136,7 @@ def _run_one(store: Store, exp, trials: int | None, name: str | None, start_from
     if start_from and not exp.stages:
         raise InputError("--from", start_from, f"{exp.name} has no stages to start")
     if not start_from:
+        _refuse_if_running(store, name)
         ex = exp.execution
         say(f"campaign {name}: {trials} trials of {exp.name}, objective "
             f"{exp.objective.direction} {exp.objective.metric}, store {store.path}, executor "

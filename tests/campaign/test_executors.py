@@ -264,15 +264,19 @@ def _collect(executor, count: int, timeout: float = 300) -> tuple[list[TrialOutc
 @pytest.fixture(scope="session")
 def local_run(tmp_path_factory):
     """Three trials through one local worker process, shared by the tests below (a spawned
-    worker imports TensorFlow: seconds of CPU each)."""
+    worker imports TensorFlow: seconds of CPU each). The features family: rebuilding its model
+    from a worker's weights needs the train split's feature statistics (a ValueError before),
+    so the rebuild below is the one a campaign makes for each new best."""
     import yaml
 
     from conftest import experiment_dict, make_tweets, write_csv
     from sentiment_core.data import prepare
 
     root = tmp_path_factory.mktemp("local-worker")
+    (root / "space.yaml").write_text(yaml.safe_dump(FEATURES_SPACE))
     (root / "exp.yaml").write_text(yaml.safe_dump(experiment_dict(
-        write_csv(root / "tweets.csv", make_tweets()))))
+        write_csv(root / "tweets.csv", make_tweets()), model={"family": "features"},
+        search_space=str(root / "space.yaml"))))
     experiment = load_experiment(root / "exp.yaml")
     data = prepare(experiment, root, root / "cache")
     cache = cache_path(root / "cache", data.fingerprint)
@@ -283,7 +287,7 @@ def local_run(tmp_path_factory):
     try:
         executor.submit(0, params)
         for index in (1, 2):
-            executor.submit(index, {**params, "neurons_dense": 2 + index})
+            executor.submit(index, {**params, "lstm_units": 2 + index})
         outcomes, events = _collect(executor, 3)
     finally:
         executor.close()
@@ -310,10 +314,15 @@ def test_local_worker_gives_the_inline_result(local_run):
     inline = run_objective(params, tiny_data, tiny_experiment.seed,
                            family=tiny_experiment.model.family)
     assert outcome.result.mean == inline.mean  # same seed, same data: bit-identical
+    from sentiment_core.models import model_inputs
+
     model = rebuild_model(outcome, params, tiny_experiment.model.family, tiny_data)
-    np.testing.assert_allclose(model.predict(tiny_data.x_val, verbose=0).reshape(-1),
-                               inline.model.predict(tiny_data.x_val, verbose=0).reshape(-1),
-                               rtol=1e-6)
+
+    def predicted(model):
+        inputs = model_inputs(model, tiny_data.x_val, len(tiny_data.vocabulary))
+        return model.predict(inputs, verbose=0).reshape(-1)
+
+    np.testing.assert_allclose(predicted(model), predicted(inline.model), rtol=1e-6)
 
 
 def test_ray_runs_two_trials_at_once_from_the_object_store(tiny_experiment, tiny_data):
@@ -402,9 +411,10 @@ FEATURES_SPACE = {
               "num_epochs": 1, "batch_size": 64}}
 
 
-# inline is every other campaign test's executor; the worker processes are what broke
-@pytest.mark.parametrize("kind", [pytest.param("inline", marks=pytest.mark.slow), "local",
-                                  pytest.param("ray", marks=pytest.mark.slow)])
+# inline is every other campaign test's executor; the worker processes are what broke. The fast
+# tier rebuilds a features model from a local worker's weights in `local_run`'s tests.
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["inline", "local", "ray"])
 def test_the_features_family_runs_under_every_executor(kind, write_experiment, tmp_path):
     """A worker sends weights; the campaign rebuilds a new best's model from them, which for
     the features family needs the train split's feature statistics (a ValueError before)."""
