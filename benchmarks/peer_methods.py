@@ -73,9 +73,11 @@ class OutOfTime(Exception):
     """Raised from the platform's progress callback once the budget is spent."""
 
 
-def run_platform(bench: Bench, strategy: str) -> dict:
-    """`run_campaign` (inline executor, racing on) on a temp store, stopped at the first
-    progress line after the budget; the trials are read back from its MLflow store."""
+def run_platform(bench: Bench, strategy: str, trials: int = 10_000) -> dict:
+    """`run_campaign` (inline executor, racing on) on a temp store, stopped after `trials`
+    trials or at the first progress line after the budget; the trials are read back from its
+    MLflow store, each point with `n`, its place among all the trials that ended (raced ones
+    included)."""
     import mlflow
 
     from sentiment_core.campaign import Store, run_campaign
@@ -94,26 +96,26 @@ def run_platform(bench: Bench, strategy: str) -> dict:
             raise OutOfTime
 
     try:
-        run_campaign(exp, f"peers-{strategy}", 10_000, store, progress=progress)
+        run_campaign(exp, f"peers-{strategy}", trials, store, progress=progress)
     except OutOfTime:
         pass
     client = mlflow.MlflowClient(tracking_uri=store.sqlite_uri)
     ids = [e.experiment_id for e in client.search_experiments()]
     runs = client.search_runs(ids, "tags.kind = 'trial'", max_results=10_000)
-    points, trials, stopped = [], 0, 0
-    for run in runs:
+    points, done, stopped = [], 0, 0
+    for run in sorted(runs, key=lambda r: r.info.end_time or 0):
         if run.info.status != "FINISHED" or bench.metric not in run.data.metrics:
             continue
         t = run.info.end_time / 1000 - began_epoch
         if t > bench.budget:
             continue
-        trials += 1
+        done += 1
         if "raced" in run.data.tags or "early_stopped" in run.data.tags:
             stopped += 1  # a part mean: never the incumbent, as for the others
             continue
-        points.append({"t": t, "value": run.data.metrics[bench.metric],
+        points.append({"t": t, "n": done, "value": run.data.metrics[bench.metric],
                        "params": typed(run.data.params, exp.space)})
-    return {"points": points, "trials": trials, "stopped": stopped}
+    return {"points": points, "trials": done, "stopped": stopped}
 
 
 def typed(logged: dict[str, str], space) -> dict:

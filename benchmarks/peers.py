@@ -2,6 +2,7 @@
 
     python -m benchmarks.peers --seeds 3 --budget 480     # full: 4 methods x 3 seeds x 8 min
     python -m benchmarks.peers --quick                    # 2 seeds x 25 s: a smoke run
+    python -m benchmarks.peers --seeds 3 --resume         # finish a run that was cut short
 
 One objective for all: `run_objective` (the mean of the experiment's seeds, validation macro F1)
 on the prepared data of `gop_bench_fast` (search_spaces/bench_fast.yaml, trials of a few
@@ -94,8 +95,8 @@ def plot(runs: dict, budget: float, png: Path) -> None:
 
 def load_line(runs: dict) -> str:
     loads = [r["load"] for rs in runs.values() for r in rs if "load" in r]
-    return (f"; 1-min load average at the runs' starts {statistics.median(loads):.1f} "
-            f"({min(loads):.1f}–{max(loads):.1f})" if loads else "")
+    return (f" (1-min load average at the runs' starts {statistics.median(loads):.1f} "
+            f"({min(loads):.1f}–{max(loads):.1f}))" if loads else "")
 
 
 def report(runs: dict, args, budget: float, seeds: int, wall: str) -> str:
@@ -139,9 +140,8 @@ def report(runs: dict, args, budget: float, seeds: int, wall: str) -> str:
     command = "python -m benchmarks.peers " + " ".join(sys.argv[1:])
     return "\n".join([
         f"Command: `{command.strip()}`.",
-        f"{machine_line()}. The 2 cores were shared with other jobs running (other sessions' "
-        f"training, tests and benchmarks{load_line(runs)}): absolute times are slow and noisy."
-        f"{wall}",
+        f"{machine_line()}. The 2 virtual cores may be shared with other jobs and with the "
+        f"VM's host{load_line(runs)}: absolute times are noisy.{wall}",
         f"Experiment `{args.experiment}` (search space `bench_fast`): a trial is the mean of 2 "
         f"seeds' validation macro F1. {seeds} runs per method (campaign seeds "
         f"{args.seed}..{args.seed + seeds - 1}), {budget:.0f} s of wall time each, one method "
@@ -163,6 +163,12 @@ def report(runs: dict, args, budget: float, seeds: int, wall: str) -> str:
     ])
 
 
+def whole_seeds(runs: dict) -> dict:
+    """The saved runs cut to the seeds every method finished."""
+    whole = min(len(rs) for rs in runs.values())
+    return {m: rs[:whole] for m, rs in runs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -176,6 +182,9 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--report-only", action="store_true",
                         help="Summarize the saved runs without running more")
+    parser.add_argument("--resume", action="store_true",
+                        help="Keep the saved runs' whole seeds and run the seeds still missing "
+                             "(a seed cut short reruns for every method, so each sees one load)")
     args = parser.parse_args()
     seeds, budget = (2, 25.0) if args.quick else (args.seeds, args.budget)
     methods = [m for m in args.methods.split(",") if m]
@@ -183,14 +192,12 @@ def main() -> None:
         parser.error(f"--methods: unknown {sorted(unknown)} (choose from {', '.join(METHODS)})")
     start = time.perf_counter()
     saved, png = outputs(args.quick)
-    if args.report_only:
-        runs = json.loads(saved.read_text())
-        whole = min(len(rs) for rs in runs.values())
-        runs = {m: rs[:whole] for m, rs in runs.items()}  # whole seeds only: every method each
-    else:
-        runs = {m: [] for m in methods}
+    runs = {m: [] for m in methods}
+    if args.report_only or args.resume:
+        runs = whole_seeds(json.loads(saved.read_text()))
+    if not args.report_only:
         with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
-            for k in range(seeds):
+            for k in range(min(len(rs) for rs in runs.values()), seeds):
                 bench = Bench.load(args.experiment, args.seed + k, budget, Path(tmp),
                                    score_all=args.score_incumbents)
                 for method in methods:  # interleaved: each sees the same machine load
@@ -204,7 +211,8 @@ def main() -> None:
     budget = max(r["budget"] for rs in runs.values() for r in rs)
     seeds = max(len(rs) for rs in runs.values())
     plot(runs, budget, png)
-    wall = "" if args.report_only else f" Wall {(time.perf_counter() - start) / 60:.1f} min."
+    wall = "" if args.report_only else (f" Wall {(time.perf_counter() - start) / 60:.1f} min"
+                                        + (" (the resumed seeds)." if args.resume else "."))
     text = report(runs, args, budget, seeds, wall)
     write_section("Peers: time to quality" + (" (quick)" if args.quick else ""), text)
     print(text)
