@@ -119,7 +119,7 @@ def main() -> None:
     if unknown := set(names) - set(VARIANTS):
         parser.error(f"--variants: unknown {sorted(unknown)} (choose from {', '.join(VARIANTS)})")
     start = time.perf_counter()
-    saved = json.loads(SAVED.read_text()) if args.report_only else {}
+    saved = json.loads(SAVED.read_text()) if SAVED.exists() else {}  # other variants kept
     if not args.report_only:
         with tempfile.TemporaryDirectory(prefix="bo-variants-") as tmp:
             for name in names:
