@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import machine_line, write_section  # noqa: E402
 from benchmarks.peer_methods import Bench, incumbents, run_platform  # noqa: E402
+from benchmarks.peers import whole_seeds  # noqa: E402
 
 STRATEGIES = ("bayesian", "random")
 VARIANTS = {"wide": ("bench_wide", 2), "init2": ("bench_fast", 2)}  # space, Sobol trials
@@ -61,9 +62,10 @@ def run_one(bench: Bench, strategy: str, trials: int) -> dict:
     return {**run, "seed": bench.seed}
 
 
-def summary(name: str, runs: dict, trials: int) -> list[str]:
-    whole = min(len(rs) for rs in runs.values())
-    runs = {s: rs[:whole] for s, rs in runs.items()}
+def summary(name: str, runs: dict) -> list[str]:
+    runs = whole_seeds(runs)
+    whole = len(runs["bayesian"])
+    trials = max(r["trials"] for rs in runs.values() for r in rs)  # each run's budget
     target = 0.99 * max(p["value"] for rs in runs.values() for r in rs for p in r["points"])
 
     def reach(r: dict, key: str, never):
@@ -141,7 +143,7 @@ def main() -> None:
              "experiment `gop_bench_fast` (a trial: mean of 2 seeds' validation macro F1), "
              "the strategy switched; methods interleaved per seed.", ""]
     for name, runs in saved.items():
-        lines += summary(name, runs, args.trials)
+        lines += summary(name, runs)
     write_section("Bayesian vs random search: variants", "\n".join(lines))
     print("\n".join(lines))
 
