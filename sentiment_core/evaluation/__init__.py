@@ -14,6 +14,7 @@ from .metrics import (
     classification_metrics,
     evaluation,
     flat_metrics,
+    one_per_group,
     optimal_threshold,
     predictions,
 )
@@ -23,6 +24,6 @@ from .tables import format_table, readable_table5, seed_rows, table5
 __all__ = [
     "TextClassifier", "baseline_table", "candidates_by_keywords",
     "classification_metrics", "election_table", "error_analysis", "evaluation", "flat_metrics",
-    "format_table", "lexicon_proba", "optimal_threshold", "plots", "predictions",
+    "format_table", "lexicon_proba", "one_per_group", "optimal_threshold", "plots", "predictions",
     "readable_table5", "seed_rows", "table5",
 ]

@@ -120,6 +120,13 @@ def test_the_winner_alone_is_scored_on_test(folded_campaign, tmp_path):
     parent = store.tracker().client.get_run(summary.parent_run_id)
     assert parent.data.tags["test_scored_run_id"] == summary.best["run_id"]
     assert "test_macro_f1" in parent.data.metrics
+    # and each distinct test tweet once: as many as the test split has duplicate groups
+    from sentiment_core.data import prepare
+
+    data = prepare(experiment, store.data_dir, store.cache_dir)
+    groups = len(set(data.keys["test"].tolist()))
+    assert parent.data.metrics["test_tweets_count"] == groups < len(data.y_test)
+    assert 0 <= parent.data.metrics["test_tweets_macro_f1"] <= 1
     others = [r for r in store.tracker().trial_rows(summary.parent_run_id)
               if r["run_id"] != summary.best["run_id"] and r["tags"].get("source") == "campaign"]
     assert all("test_macro_f1" not in r["metrics"] for r in others)

@@ -97,3 +97,25 @@ def test_three_classes_choose_the_lexicons_neutral_band_on_validation():
     table = baseline_table(texts, ["negative", "neutral", "positive"], seed=0)
     bands = table[table["baseline"] == "VADER lexicon"]["setting"].str.extract(r"\+-([\d.]+)")
     assert {float(b) for b in bands[0]} <= set(BAND_GRID) and len(set(bands[0])) == 1
+
+
+def test_the_test_tweets_rows_count_each_duplicate_group_once():
+    from sentiment_core.evaluation import classification_metrics, one_per_group
+
+    texts = frames(seed=3)
+    for frame in texts.values():
+        frame["key"] = np.arange(len(frame))
+    test = texts["test"]
+    test.loc[:29, "key"] = 0  # the first 30 test rows: copies of one tweet
+    test.loc[:29, ["text", "clean", "label"]] = test.loc[0, ["text", "clean", "label"]].tolist()
+    table = baseline_table(texts, ["negative", "positive"], seed=0)
+    tweets = table[table["split"] == "test_tweets"].set_index("baseline")
+    assert len(tweets) == 4 and (tweets["setting"] == table[table["split"] == "test"]
+                                 .set_index("baseline")["setting"]).all()
+    keep, y = one_per_group(test["key"].to_numpy(), test["label"].to_numpy())
+    assert len(keep) == len(test) - 29
+    majority = classification_metrics(y, np.zeros(len(y)))  # always negative: P(pos) 0
+    assert tweets.loc["majority class", "accuracy"] == pytest.approx(majority["accuracy"])
+    # without a key column (older frames) there are no per-tweet rows
+    texts["test"] = test.drop(columns="key")
+    assert "test_tweets" not in set(baseline_table(texts, ["negative", "positive"], 0)["split"])

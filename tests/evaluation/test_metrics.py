@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sentiment_core.evaluation import classification_metrics, evaluation, optimal_threshold
+from sentiment_core.evaluation import (
+    classification_metrics,
+    evaluation,
+    one_per_group,
+    optimal_threshold,
+)
 
 Y = np.array([0, 0, 0, 0, 1, 1, 1, 0, 1, 0])
 P = np.array([0.1, 0.4, 0.35, 0.8, 0.7, 0.55, 0.2, 0.05, 0.9, 0.6])
@@ -80,3 +85,21 @@ def test_optimal_threshold_scores_each_cut_as_scikit_learn_does(case):
                 for t in grid]
     np.testing.assert_allclose(_binary_macro_f1(y == 1, proba, grid), expected, atol=1e-12)
     assert optimal_threshold(y, proba) == grid[int(np.argmax(expected))]
+
+
+def test_one_per_group_keeps_each_tweet_once_with_its_majority_label():
+    keys = np.array([5, 5, 7, 5, 9, 3, 3])
+    labels = np.array([1, 0, 0, 1, 1, 0, 1])
+    rows, y = one_per_group(keys, labels)
+    assert rows.tolist() == [0, 2, 4, 5]  # each group's first row, in row order
+    # group 5: labels 1, 0, 1 -> 1; 7 -> 0; 9 -> 1; group 3: a 0/1 tie -> the first row's 0
+    assert y.tolist() == [1, 0, 1, 0]
+    # one tweet copied 9 times decides a per-row score; once per tweet it is one of four
+    keys = np.array([0] * 9 + [1, 2, 3])
+    y_rows = np.array([1] * 9 + [0, 0, 1])
+    wrong_on_the_copied_one = np.array([0.1] * 9 + [0.2, 0.3, 0.9])
+    rows, y = one_per_group(keys, y_rows)
+    assert classification_metrics(y_rows, wrong_on_the_copied_one)["accuracy"] == \
+        pytest.approx(3 / 12)
+    assert classification_metrics(y, wrong_on_the_copied_one[rows])["accuracy"] == \
+        pytest.approx(3 / 4)

@@ -20,8 +20,10 @@ from ...data import PreparedData, split_texts
 from ...evaluation import (
     TextClassifier,
     baseline_table,
+    classification_metrics,
     evaluation,
     flat_metrics,
+    one_per_group,
     optimal_threshold,
 )
 from ..store.paths import Store
@@ -48,10 +50,12 @@ def test_proba(classifier: TextClassifier, data: PreparedData) -> np.ndarray:
     return classifier.predict_ids(data.x_test)
 
 
-def test_evaluations(classifier: TextClassifier, data: PreparedData) -> dict[str, dict]:
+def test_evaluations(classifier: TextClassifier, data: PreparedData,
+                     proba: np.ndarray | None = None) -> dict[str, dict]:
     """The test split at 0.5 and, for a binary model, at its stored threshold (chosen on
     validation)."""
-    proba, names = test_proba(classifier, data), data.class_names
+    proba = test_proba(classifier, data) if proba is None else proba
+    names = data.class_names
     out = {"test @ 0.5": evaluation(data.y_test, proba, names)}
     if len(names) == 2:
         out[f"test @ {classifier.threshold:.2f} (val-chosen)"] = evaluation(
@@ -60,10 +64,22 @@ def test_evaluations(classifier: TextClassifier, data: PreparedData) -> dict[str
 
 
 def test_metrics(classifier: TextClassifier, data: PreparedData) -> dict[str, float]:
-    evals = list(test_evaluations(classifier, data).values())
+    """`test_*` per row and `test_tweets_*` per duplicate group (each tweet once, its copies
+    not: see `one_per_group`); `*_at_opt_*` at the validation-chosen threshold."""
+    proba = test_proba(classifier, data)
+    evals = list(test_evaluations(classifier, data, proba).values())
     metrics = flat_metrics(evals[0], "test_")
     if len(evals) > 1:
         metrics.update(flat_metrics(evals[1], "test_at_opt_"))
+    if len(data.keys.get("test", ())) == len(data.y_test):
+        keep, y = one_per_group(data.keys["test"], data.y_test)
+        proba = proba[keep]
+        metrics.update({f"test_tweets_{k}": v
+                        for k, v in classification_metrics(y, proba).items()})
+        metrics["test_tweets_count"] = float(len(keep))
+        if len(evals) > 1:
+            metrics.update({f"test_tweets_at_opt_{k}": v for k, v in classification_metrics(
+                y, proba, classifier.threshold).items()})
     return metrics
 
 
@@ -104,8 +120,12 @@ def score_winner(tracker: Tracker, parent_id: str, best: dict[str, Any], data: P
     again = (f"; scoring {scorings} of this campaign's test split (a resume found a new "
              "winner)") if scorings > 1 else ", scored once"
     what = "refit of winner trial" if refit else "winner trial"
+    tweets = "" if "test_tweets_count" not in metrics else (
+        f"; its {metrics['test_tweets_count']:.0f} distinct tweets, each once: macro F1 "
+        f"{metrics['test_tweets_macro_f1']:.4f}, ROC AUC {metrics['test_tweets_roc_auc']:.4f}")
     progress(f"{what} {index} on the held-out test split{again}: "
-             f"macro F1 {metrics['test_macro_f1']:.4f}, ROC AUC {metrics['test_roc_auc']:.4f}")
+             f"macro F1 {metrics['test_macro_f1']:.4f}, ROC AUC {metrics['test_roc_auc']:.4f}"
+             + tweets)
 
 
 BASELINE_SLUGS = {"majority class": "majority", "TextBlob lexicon": "textblob",
@@ -114,8 +134,9 @@ BASELINE_SLUGS = {"majority class": "majority", "TextBlob lexicon": "textblob",
 
 def baselines(experiment: ExperimentConfig, data: PreparedData, store: Store) -> pd.DataFrame:
     """The baselines on the data's validation and test rows, cached per prepared data."""
-    # v2: each baseline at its setting chosen on validation (a `setting` column)
-    cached = store.cache_dir / f"{data.fingerprint}-baselines-v2.json"
+    # v2: each baseline at its setting chosen on validation (a `setting` column); v3: and
+    # on the test split's distinct tweets (split `test_tweets`)
+    cached = store.cache_dir / f"{data.fingerprint}-baselines-v3.json"
     if cached.exists():
         return pd.read_json(io.StringIO(cached.read_text()), orient="records")
     table = baseline_table(split_texts(experiment, store.data_dir, data), data.class_names,
@@ -147,6 +168,10 @@ def log_baselines(tracker: Tracker, run_id: str, experiment: ExperimentConfig,
     # the objective's own score, to set beside the winner's test line
     score = experiment.objective.metric.removeprefix("val_")
     score = score if score in table.columns else "accuracy"
-    test = table[table["split"] == "test"].set_index("baseline")[score]
-    return f"baselines on the same test rows ({score}): " + ", ".join(
-        f"{name} {value:.4f}" for name, value in test.items())
+    line = ""
+    for split, what in (("test", "the same test rows"), ("test_tweets", "each tweet once")):
+        test = table[table["split"] == split].set_index("baseline")[score]
+        if len(test):
+            line += ("\n" if line else "") + f"baselines on {what} ({score}): " + ", ".join(
+                f"{name} {value:.4f}" for name, value in test.items())
+    return line

@@ -32,8 +32,10 @@ from ... import tags as T
 from ...evaluation import (
     TextClassifier,
     candidates_by_keywords,
+    classification_metrics,
     election_table,
     evaluation,
+    one_per_group,
     plots,
     predictions,
     table5,
@@ -195,8 +197,14 @@ def log_test_once(ctx: CampaignContext) -> None:
 def comparison_table(ctx: CampaignContext, evals: dict[str, dict]) -> pd.DataFrame:
     """The LSTM next to every baseline, on the same validation and test rows."""
     base = baselines(ctx.experiment, ctx.data, ctx.store)
-    lstm = [{"baseline": f"{ctx.experiment.model.family} trial {ctx.best_trial_index} ({label})",
-             "split": label.split()[0], **e["summary"]} for label, e in evals.items()]
+    name = f"{ctx.experiment.model.family} trial {ctx.best_trial_index}"
+    lstm = [{"baseline": f"{name} ({label})", "split": label.split()[0], **e["summary"]}
+            for label, e in evals.items()]
+    if (base["split"] == "test_tweets").any():  # the test split's tweets, each once
+        keep, y = one_per_group(ctx.data.keys["test"], ctx.data.y_test)
+        for cut in dict.fromkeys([0.5, ctx.classifier.threshold]):
+            lstm.append({"baseline": f"{name} (test_tweets @ {cut:.2f})", "split": "test_tweets",
+                         **classification_metrics(y, ctx.proba("test")[keep], cut)})
     table = pd.concat([pd.DataFrame(lstm), base], ignore_index=True)
     return table.sort_values(["split", "baseline"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)
