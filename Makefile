@@ -4,7 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/sentiment-hpo
-EXP ?= gop_debate_lstm
+# the default campaign: wide & deep on the GOP tweets (see README, "Which GOP campaign")
+EXP ?= gop_debate_wide
 NAME ?= $(EXP)
 # Use the shared data folder when it sits beside the checkout (CI, developers); else data/.
 SENTIMENT_HPO_DATA_DIR ?= $(if $(wildcard ../shared/data/*.csv),$(abspath ../shared/data),data)
@@ -28,7 +29,7 @@ demo: setup ## Fetch the GOP tweets if needed; run a 10-trial campaign; print Ta
 	$(CLI) data fetch gop-debate
 	$(CLI) campaign run gop_debate_demo --trials 10 --name $(DEMO)
 
-campaign: setup ## Run or resume a campaign: make campaign EXP=gop_debate_lstm NAME=gop-1 TRIALS=20
+campaign: setup ## Run or resume a campaign: make campaign [EXP=gop_debate_wide] NAME=gop-1 TRIALS=20
 	$(CLI) campaign run $(EXP) --name $(NAME) $(if $(TRIALS),--trials $(TRIALS)) $(ARGS)
 
 table: setup ## Print a campaign's Table 5: make table NAME=gop-1
