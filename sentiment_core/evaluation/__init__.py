@@ -16,6 +16,7 @@ from .metrics import (
     flat_metrics,
     one_per_group,
     optimal_threshold,
+    per_tweet_metrics,
     predictions,
 )
 from .predictor import TextClassifier
@@ -24,6 +25,6 @@ from .tables import format_table, readable_table5, seed_rows, table5
 __all__ = [
     "TextClassifier", "baseline_table", "candidates_by_keywords",
     "classification_metrics", "election_table", "error_analysis", "evaluation", "flat_metrics",
-    "format_table", "lexicon_proba", "one_per_group", "optimal_threshold", "plots", "predictions",
-    "readable_table5", "seed_rows", "table5",
+    "format_table", "lexicon_proba", "one_per_group", "optimal_threshold", "per_tweet_metrics",
+    "plots", "predictions", "readable_table5", "seed_rows", "table5",
 ]

@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from ..data import lexicon_scores
-from .metrics import classification_metrics, one_per_group, optimal_threshold
+from .metrics import classification_metrics, optimal_threshold, per_tweet_metrics
 
 
 def majority_proba(y_train: np.ndarray, n: int, n_classes: int) -> np.ndarray:
@@ -137,9 +137,8 @@ def baseline_table(texts: dict[str, pd.DataFrame], class_names: list[str],
             rows.append({"baseline": name, "split": split, "setting": c.setting,
                          **classification_metrics(y, c.proba[split], c.threshold)})
     if "key" in texts["test"]:  # each test tweet once (its copies not), as the models get
-        test = texts["test"]
-        keep, y = one_per_group(test["key"].to_numpy(), test["label"].to_numpy())
+        keys, y = texts["test"]["key"].to_numpy(), texts["test"]["label"].to_numpy()
         for name, c in chosen.items():
             rows.append({"baseline": name, "split": "test_tweets", "setting": c.setting,
-                         **classification_metrics(y, c.proba["test"][keep], c.threshold)})
+                         **per_tweet_metrics(keys, y, c.proba["test"], c.threshold)})
     return pd.DataFrame(rows)

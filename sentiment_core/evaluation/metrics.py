@@ -54,6 +54,13 @@ def one_per_group(keys: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return first[order], labels[order]
 
 
+def per_tweet_metrics(keys: np.ndarray, y: np.ndarray, proba: np.ndarray,
+                      threshold: float = 0.5) -> dict[str, float]:
+    """`classification_metrics` with each duplicate group once (`one_per_group`)."""
+    keep, labels = one_per_group(keys, y)
+    return classification_metrics(labels, np.asarray(proba)[keep], threshold)
+
+
 def optimal_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
     """The decision threshold that maximizes macro F1 (binary models; chosen on validation)."""
     proba = np.asarray(proba, dtype=np.float64).reshape(-1)

@@ -20,11 +20,10 @@ from ...data import PreparedData, split_texts
 from ...evaluation import (
     TextClassifier,
     baseline_table,
-    classification_metrics,
     evaluation,
     flat_metrics,
-    one_per_group,
     optimal_threshold,
+    per_tweet_metrics,
 )
 from ..store.paths import Store
 from ..store.tracking import Tracker
@@ -71,15 +70,14 @@ def test_metrics(classifier: TextClassifier, data: PreparedData) -> dict[str, fl
     metrics = flat_metrics(evals[0], "test_")
     if len(evals) > 1:
         metrics.update(flat_metrics(evals[1], "test_at_opt_"))
-    if len(data.keys.get("test", ())) == len(data.y_test):
-        keep, y = one_per_group(data.keys["test"], data.y_test)
-        proba = proba[keep]
-        metrics.update({f"test_tweets_{k}": v
-                        for k, v in classification_metrics(y, proba).items()})
-        metrics["test_tweets_count"] = float(len(keep))
+    keys = data.keys.get("test", ())
+    if len(keys) == len(data.y_test):
+        metrics.update({f"test_tweets_{k}": v for k, v in
+                        per_tweet_metrics(keys, data.y_test, proba).items()})
+        metrics["test_tweets_count"] = float(len(np.unique(keys)))
         if len(evals) > 1:
-            metrics.update({f"test_tweets_at_opt_{k}": v for k, v in classification_metrics(
-                y, proba, classifier.threshold).items()})
+            metrics.update({f"test_tweets_at_opt_{k}": v for k, v in per_tweet_metrics(
+                keys, data.y_test, proba, classifier.threshold).items()})
     return metrics
 
 

@@ -32,10 +32,9 @@ from ... import tags as T
 from ...evaluation import (
     TextClassifier,
     candidates_by_keywords,
-    classification_metrics,
     election_table,
     evaluation,
-    one_per_group,
+    per_tweet_metrics,
     plots,
     predictions,
     table5,
@@ -201,10 +200,10 @@ def comparison_table(ctx: CampaignContext, evals: dict[str, dict]) -> pd.DataFra
     lstm = [{"baseline": f"{name} ({label})", "split": label.split()[0], **e["summary"]}
             for label, e in evals.items()]
     if (base["split"] == "test_tweets").any():  # the test split's tweets, each once
-        keep, y = one_per_group(ctx.data.keys["test"], ctx.data.y_test)
         for cut in dict.fromkeys([0.5, ctx.classifier.threshold]):
             lstm.append({"baseline": f"{name} (test_tweets @ {cut:.2f})", "split": "test_tweets",
-                         **classification_metrics(y, ctx.proba("test")[keep], cut)})
+                         **per_tweet_metrics(ctx.data.keys["test"], ctx.data.y_test,
+                                             ctx.proba("test"), cut)})
     table = pd.concat([pd.DataFrame(lstm), base], ignore_index=True)
     return table.sort_values(["split", "baseline"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)
