@@ -370,3 +370,30 @@ def test_two_campaigns_run_side_by_side_and_a_second_driver_is_refused(write_exp
         assert_consistent(experiment, store, name, 1)
     with campaign_lock(store.path, "a"), campaign_lock(store.path, "b"):
         pass
+
+
+def _open_ax_database(path: str, barrier) -> None:
+    import ax  # noqa: F401 - the imports _storage makes, done before the barrier
+    import ax.storage.sqa_store.db  # noqa: F401
+
+    from sentiment_core.campaign.store.search import _storage
+
+    barrier.wait()  # every process past its imports: they create the tables at once
+    _storage(Path(path))
+
+
+@pytest.mark.slow  # ~50 s of four Ax imports; the side-by-side test above covers it in make test
+def test_processes_opening_one_fresh_ax_database_at_once_all_succeed(tmp_path):
+    # CI, 2026-12-03: two campaigns on one fresh store failed with "table parameter_v2 already
+    # exists" (create_all checks, then creates); without the lock this test failed 2 runs of 2
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    processes = [context.Process(target=_open_ax_database, args=(str(tmp_path / "ax.db"), barrier))
+                 for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]

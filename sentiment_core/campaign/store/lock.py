@@ -25,6 +25,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+@contextmanager
+def held_while(path: Path) -> Iterator[None]:
+    """A blocking `flock` on `path`: processes on this machine run the block one at a time
+    (two campaigns starting on one fresh store would otherwise both create Ax's tables)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class CampaignBusy(RuntimeError):
     """Another process is running this campaign now."""
 

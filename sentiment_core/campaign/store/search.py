@@ -8,8 +8,10 @@ State lives in Ax SQL storage (sqlite inside the store), so a campaign resumes w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import tempfile
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import EarlyStoppingConfig, ObjectiveConfig, OptimizerConfig, SearchSpace
+from .lock import held_while
 from .paths import sqlite_file_uri
 
 _GENERATION = {"Sobol": "Sobol", "CenterOfSearchSpace": "Center", "MBM": "BoTorch",
@@ -112,7 +115,11 @@ def _storage(db: Path | str):
     if url.startswith("postgresql"):
         _postgres_text_without_length()
     init_engine_and_session_factory(url=url, force_init=True)
-    create_all_tables(get_engine())  # Ax does not create its tables itself
+    # Ax does not create its tables itself, and SQLAlchemy's create_all checks, then creates:
+    # two processes opening one fresh database would both create (MLflow locks the same way)
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    with held_while(Path(tempfile.gettempdir()) / f"sentiment-hpo-ax-init-{digest}.lock"):
+        create_all_tables(get_engine())
     return StorageConfig(url=url)
 
 
