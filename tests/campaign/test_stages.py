@@ -170,6 +170,9 @@ def test_results_table_reads_campaign_stages_baselines_and_the_seed_figure(stage
     test_accuracy = campaign.data.metrics["test_accuracy"]
     vader = campaign.data.metrics["baseline_vader_test_accuracy"]
     assert f"{test_accuracy:.3f}" in lines[0] and f"{vader:.3f}" in lines[0]
+    per_tweet = (campaign.data.metrics["test_tweets_macro_f1"],
+                 campaign.data.metrics["baseline_tfidf_logreg_test_tweets_macro_f1"])
+    assert "| {:.3f} / {:.3f} |".format(*per_tweet) in lines[0]  # each distinct tweet once
     assert "0.800 test accuracy (seed 001)" in lines[0] and "2 trials" in lines[0]
     assert "stage first" in lines[1] and "frozen: embedding" in lines[1]
     assert f"Our test accuracy {test_accuracy:.3f} vs seed 001's 0.800" in text
