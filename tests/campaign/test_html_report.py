@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import subprocess
@@ -35,6 +36,10 @@ def test_report_is_one_self_contained_page(finished_copy, tmp_path):
     assert list((store.path / "artifacts").rglob("report/report.html"))  # in this copy only
     best = ctx.tracker.client.get_run(ctx.best["run_id"])
     assert "test_accuracy" in best.data.metrics  # the final model scored once on test
+    splits = list(csv.DictReader((page.parent / "baselines.csv").open()))
+    splits = [row["split"] for row in splits]  # validation, test per row, test per tweet
+    assert splits == sorted(splits, key=["val", "test", "test_tweets"].index)
+    assert "test_tweets" in splits and "each distinct tweet once" in text
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:

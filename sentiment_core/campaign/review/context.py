@@ -205,8 +205,9 @@ def comparison_table(ctx: CampaignContext, evals: dict[str, dict]) -> pd.DataFra
                          **per_tweet_metrics(ctx.data.keys["test"], ctx.data.y_test,
                                              ctx.proba("test"), cut)})
     table = pd.concat([pd.DataFrame(lstm), base], ignore_index=True)
-    return table.sort_values(["split", "baseline"], ascending=[False, True],
-                             kind="stable").reset_index(drop=True)
+    order = {"val": 0, "test": 1, "test_tweets": 2}  # per row, then each test tweet once
+    return table.sort_values(["split", "baseline"], key=lambda col: col.map(order).fillna(3)
+                             if col.name == "split" else col, kind="stable").reset_index(drop=True)
 
 
 # ---- election (seed 000, Tables 6-7) -------------------------------------------------------

@@ -178,6 +178,8 @@ scored with the model the campaign selected on validation, after the search.</p>
 <pre>{html.escape(next(v for k, v in evals.items() if k.startswith('test'))['report'])}</pre>
 
 <h2>Baselines on the same splits</h2>
+<p class="note">split <code>test_tweets</code>: the test split with each distinct tweet once
+(copies of a tweet share the split, and a few tweets can repeat a hundred times).</p>
 {_table_html(comparison, digits=4)}
 
 <h2>Election analysis (seed 000, Tables 6–7)</h2>
