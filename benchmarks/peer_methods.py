@@ -50,10 +50,12 @@ class Bench:
     def warm_up(self) -> None:
         """TensorFlow imported and Keras's training step traced once in this process, off
         every clock: otherwise the first method run pays it (10-20 s here) and the others
-        do not. One 1-epoch trial of the space's smallest values."""
+        do not. One 1-epoch trial of the space's smallest values. Ax is imported here too (4-8
+        s with torch and BoTorch), as Optuna and KerasTuner are before their clocks start."""
         global _WARM
         if _WARM:
             return
+        import ax  # noqa: F401
         smallest = {name: (int(spec.bounds[0]) if spec.type == "int" else spec.bounds[0])
                     if spec.bounds else spec.values[0]
                     for name, spec in self.experiment.space.parameters.items()}
