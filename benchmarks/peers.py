@@ -1,7 +1,7 @@
 """The platform against what a user would pick instead, at equal wall-clock budgets.
 
     python -m benchmarks.peers --seeds 3 --budget 480     # full: 4 methods x 3 seeds x 8 min
-    python -m benchmarks.peers --quick                    # 2 seeds x 45 s, 2 methods: a smoke run
+    python -m benchmarks.peers --quick                    # 1 seed x 45 s, 2 methods: a smoke run
     python -m benchmarks.peers --seeds 3 --resume         # finish a run that was cut short
 
 One objective for all: `run_objective` (the mean of the experiment's seeds, validation macro F1)
@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=float, default=480.0, help="seconds per run")
     parser.add_argument("--quick", action="store_true",
-                        help="2 seeds x 45 s, the platform and Optuna only")
+                        help="1 seed x 45 s, the platform and Optuna only")
     parser.add_argument("--score-incumbents", action="store_true",
                         help="Test-score every incumbent (the test curve over time), not only "
                              "the final winner: one retraining per incumbent, off the clock")
@@ -187,7 +187,7 @@ def main() -> None:
                         help="Keep the saved runs' whole seeds and run the seeds still missing "
                              "(a seed cut short reruns for every method, so each sees one load)")
     args = parser.parse_args()
-    seeds, budget = (2, 45.0) if args.quick else (args.seeds, args.budget)
+    seeds, budget = (1, 45.0) if args.quick else (args.seeds, args.budget)
     methods = [m for m in args.methods.split(",") if m]
     if args.quick and args.methods == ",".join(METHODS):
         methods = ["platform", "optuna"]  # a first trial ends at 15-50 s: 45 s shows one or two
