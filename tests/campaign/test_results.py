@@ -14,8 +14,8 @@ def _row(test_rows: int, test_tweets: int) -> Row:
 def test_the_sentence_counts_each_tweet_once_where_the_test_rows_repeat_tweets():
     text = sentence(_row(test_rows=1831, test_tweets=1032))
     assert "macro F1 0.700 is +0.100 against VADER and -0.020 against TF-IDF + LR" in text
-    assert "each of its 1032 distinct tweets once, 0.740 (+0.010 against TF-IDF + LR)" in text
+    assert "each of its 1032 distinct texts once, 0.740 (+0.010 against TF-IDF + LR)" in text
 
 
-def test_without_repeated_tweets_the_per_tweet_figure_is_not_repeated():
-    assert "distinct tweets" not in sentence(_row(test_rows=500, test_tweets=500))
+def test_without_repeated_texts_the_per_text_figure_is_not_repeated():
+    assert "distinct texts" not in sentence(_row(test_rows=500, test_tweets=500))

@@ -29,7 +29,7 @@ from ..store.tracking import Tracker
 from .stages import latest_stage_runs
 
 BASELINES = (("vader", "VADER"), ("tfidf_logreg", "TF-IDF + LR"))
-# `tweets_macro_f1`: each distinct test tweet once (a split can hold one tweet a hundred times)
+# `tweets_macro_f1`: each distinct test text once (a split can hold one tweet a hundred times)
 TEST_METRICS = ("accuracy", "macro_f1", "roc_auc", "tweets_macro_f1")
 
 
@@ -51,7 +51,7 @@ class Row:
     budget: str = ""
     wall_s: float | None = None
     test_rows: int | None = None
-    test_tweets: int | None = None  # distinct tweets among the test rows (duplicates once)
+    test_tweets: int | None = None  # distinct texts among the test rows (duplicates once)
 
 
 def experiments_in(folder: Path) -> list[tuple[str, ExperimentConfig]]:
@@ -199,7 +199,7 @@ def sentence(row: Row) -> str:
     tfidf_tweets = row.baselines.get("tfidf_logreg", {}).get("tweets_macro_f1")
     if (tweets is not None and tfidf_tweets is not None and row.test_rows
             and row.test_tweets and row.test_tweets < row.test_rows):
-        parts.append(f"counting each of its {row.test_tweets} distinct tweets once, {tweets:.3f} "
+        parts.append(f"counting each of its {row.test_tweets} distinct texts once, {tweets:.3f} "
                      f"({_signed(tweets - tfidf_tweets)} against TF-IDF + LR)")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
@@ -219,8 +219,8 @@ def render(rows: list[Row], missing: list[str], store: Store) -> str:
         "accuracy and macro F1 there.",
         "- **test**: the winner scored once on the held-out test split (accuracy, macro F1); "
         "VADER and TF-IDF + LR (fitted on the same train split) on the same test rows; "
-        "**test F1 per tweet**: macro F1 counting each distinct test tweet once (its copies "
-        "share a label), ours / TF-IDF + LR's.",
+        "**test F1, each text once**: macro F1 counting each distinct test text once (a "
+        "tweet's copies share the split and one label), ours / TF-IDF + LR's.",
         "- **seed**: the figure the seed document reports, on its own data (see the notes: "
         "usually not the same data, so a comparison of setting, not a contest).",
         "- **budget / wall**: completed trials and epoch limit; wall time summed over the "
@@ -228,7 +228,7 @@ def render(rows: list[Row], missing: list[str], store: Store) -> str:
         "with other jobs; data preparation, Ax and the baselines add 10-60 s per campaign.",
         "",
         "| experiment | data | family | objective | best val | val acc | val F1 | test acc | "
-        "test F1 | test F1 per tweet | VADER acc / F1 | TF-IDF+LR acc / F1 | seed | budget | "
+        "test F1 | test F1, each text once | VADER acc / F1 | TF-IDF+LR acc / F1 | seed | budget | "
         "wall |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
