@@ -45,7 +45,7 @@ def variant_bench(name: str, seed: int, tmp: Path) -> Bench:
 
     space_name, init = VARIANTS[name]
     tmp.mkdir(parents=True, exist_ok=True)
-    bench = Bench.load("gop_bench_fast", seed, math.inf, tmp, score_all=False)
+    bench = Bench.load("gop_bench_fast", seed, math.inf, tmp, scoring="none")
     exp = bench.experiment
     exp = dataclasses.replace(
         exp, search_space=space_name,

@@ -7,18 +7,26 @@ import os
 import platform
 import re
 import time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def machine_line() -> str:
-    packages = ", ".join(f"{p} {version(p)}" for p in ("tensorflow-cpu", "keras", "ax-platform",
-                                                       "mlflow"))
+    packages = ", ".join(f"{p} {_version(p)}" for p in ("tensorflow-cpu", "tensorflow", "keras",
+                                                        "ax-platform", "mlflow")
+                         if _version(p))
     return (f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} when written), "
             f"Python {platform.python_version()}, {packages}")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:  # a GPU machine has tensorflow, not tensorflow-cpu
+        return None
 
 
 def write_section(title: str, body: str) -> None:

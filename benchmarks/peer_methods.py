@@ -33,17 +33,17 @@ class Bench:
     seed: int
     budget: float
     tmp: Path
-    score_all: bool  # test-score every incumbent (the curve), else the final winner only
+    scoring: str  # test-score "all" incumbents (the curve), the final "winner", or "none"
     scores: dict = field(default_factory=dict)  # params -> test macro F1 (retrained once)
 
     @classmethod
-    def load(cls, name: str, seed: int, budget: float, tmp: Path, score_all: bool) -> "Bench":
+    def load(cls, name: str, seed: int, budget: float, tmp: Path, scoring: str) -> "Bench":
         from sentiment_core.data import data_dir, prepare
         from sentiment_core.experiments import load_experiment
 
         experiment = dataclasses.replace(load_experiment(name), seed=seed)
         data = prepare(experiment, data_dir(), tmp / "cache")
-        bench = cls(experiment, data, seed, budget, tmp, score_all)
+        bench = cls(experiment, data, seed, budget, tmp, scoring)
         bench.warm_up()
         return bench
 
@@ -169,6 +169,8 @@ def run_optuna(bench: Bench) -> dict:
         values, pruned = [], []
 
         def on_unit(i: int, _name: str, unit) -> bool:
+            if time.perf_counter() - began > bench.budget:
+                return True  # past the budget this trial cannot count: stop its seeds
             values.append(unit.metrics[bench.metric])
             trial.report(statistics.fmean(values), step=i)
             if trial.should_prune():
@@ -259,8 +261,9 @@ def run_method(method: str, bench: Bench) -> dict:
         return {"points": [], "trials": 0, "stopped": 0, "budget": bench.budget,
                 "seed": bench.seed, "load": load,
                 "error": f"{type(err).__name__}: {str(err)[:200]}"}
-    steps = incumbents(run["points"])
-    for p in steps if bench.score_all else steps[-1:]:
+    steps = {"all": incumbents(run["points"]), "winner": incumbents(run["points"])[-1:],
+             "none": []}[bench.scoring]
+    for p in steps:
         p["test_macro_f1"] = bench.test_score(p["params"])
     return {**run, "budget": bench.budget, "seed": bench.seed, "load": load, "error": None}
 

@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=float, default=480.0, help="seconds per run")
     parser.add_argument("--quick", action="store_true",
-                        help="1 seed x 45 s, the platform and Optuna only")
+                        help="1 seed x 45 s, the platform and Optuna only, no test scores")
     parser.add_argument("--score-incumbents", action="store_true",
                         help="Test-score every incumbent (the test curve over time), not only "
                              "the final winner: one retraining per incumbent, off the clock")
@@ -202,7 +202,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="peers-") as tmp:
             for k in range(min(len(rs) for rs in runs.values()), seeds):
                 bench = Bench.load(args.experiment, args.seed + k, budget, Path(tmp),
-                                   score_all=args.score_incumbents)
+                                   scoring="all" if args.score_incumbents
+                                   else "none" if args.quick else "winner")
                 for method in methods:  # interleaved: each sees the same machine load
                     run = run_method(method, bench)
                     runs[method].append(run)

@@ -81,11 +81,12 @@ def summary(values: list[float], fmt: str = ",.0f") -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 repeats")
+    parser.add_argument("--quick", action="store_true", help="2 repeats of 1 epoch")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
     repeats = 2 if args.quick else args.repeats
+    epochs = 1 if args.quick else args.epochs
     command = "python -m benchmarks.platform_tax" + (" --quick" if args.quick else "")
     work = Path(tempfile.mkdtemp(prefix="platform-tax-"))
     os.environ["SENTIMENT_HPO_STORE"] = str(work / "store")  # runs go to a temp store
@@ -96,8 +97,8 @@ def main() -> None:
     for r in range(repeats):
         order = ["bare", "platform", "bucketed"]
         for kind in order if r % 2 == 0 else order[::-1]:
-            runs[kind].append(bare(args.epochs, rows_file, split) if kind == "bare" else platform(
-                args.epochs, ["--param", "length_buckets=4"] if kind == "bucketed" else []))
+            runs[kind].append(bare(epochs, rows_file, split) if kind == "bare" else platform(
+                epochs, ["--param", "length_buckets=4"] if kind == "bucketed" else []))
             print(f"repeat {r + 1} {kind}: {runs[kind][-1]['sps']:,.0f} samples/s, "
                   f"{runs[kind][-1]['wall']:.1f} s", flush=True)
     shutil.rmtree(work, ignore_errors=True)  # the temp store: runs and cache
@@ -112,7 +113,7 @@ def main() -> None:
         rows.append(f"| {label} | {summary(sps)} | {summary(fit_ratio, '.2f')}× | "
                     f"{summary(wall, '.1f')} | {summary(wall_ratio, '.2f')}× |")
     write_section("Platform tax" + (" (quick)" if args.quick else ""), f"""
-{machine_line()}. Command: `{command}` ({repeats} repeats, {args.epochs} epochs, fresh processes,
+{machine_line()}. Command: `{command}` ({repeats} repeats, {epochs} epoch(s), fresh processes,
 order alternating).
 
 GOP debate tweets; Table 5's best LSTM (embedding 173, 10 units, dense 18, batch 806, lr 0.0072);

@@ -1,7 +1,7 @@
 """Scaling to the seed's size: data preparation and one training epoch as the corpus grows.
 
     SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling          # 10k..1M, ~30 min
-    SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling --quick  # 10k, 50k, ~2 min
+    SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling --quick  # 10k, 30k, lstm, ~1.5 min
 
 For each corpus size (tweets in the file) a GOP-debate corpus is made by `benchmarks.enlarge`
 (the real rows resampled with a light, seeded perturbation; see its docstring) in a work folder
@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FULL, QUICK = (10_000, 100_000, 560_000, 1_000_000), (10_000, 50_000)
+FULL, QUICK = (10_000, 100_000, 560_000, 1_000_000), (10_000, 30_000)
 FAMILIES = {"lstm": "table5", "bilstm_maxpool": "seed001_bilstm"}  # family -> search space
 GOP_LABELS = {"Negative": "negative", "Neutral": "neutral", "Positive": "positive"}
 
@@ -176,7 +176,7 @@ def spread(values: list[float], digits: int = 1) -> str:
 
 
 def run_size(rows: int, work: Path, repeats: int, previous: dict | None,
-             limit_s: float) -> dict:
+             limit_s: float, families: tuple[str, ...] = tuple(FAMILIES)) -> dict:
     from benchmarks.enlarge import GOP_FILE, enlarge
 
     data_dir = Path(os.environ.get("SENTIMENT_HPO_DATA_DIR", ROOT / "data"))
@@ -190,6 +190,9 @@ def run_size(rows: int, work: Path, repeats: int, previous: dict | None,
     for _ in range(repeats):
         out["load"].append(in_fresh_process("load", csv, cache))
     for family in FAMILIES:
+        if family not in families:
+            out[family] = {"skipped": "not in --quick"}
+            continue
         train_rows = out["prepare"][0]["train_rows"]
         before = (previous or {}).get(family) or {}
         if before.get("samples_per_s") and train_rows / before["samples_per_s"] > limit_s:
@@ -334,9 +337,9 @@ def _fmt(k: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 50k rows, 3 repeats")
+    parser.add_argument("--quick", action="store_true", help="10k and 30k rows, 1 repeat, lstm only")
     parser.add_argument("--sizes", type=int, nargs="+", help="corpus sizes (rows)")
-    parser.add_argument("--repeats", type=int, help="preparations per size (default 2; quick 3)")
+    parser.add_argument("--repeats", type=int, help="preparations per size (default 2; quick 1)")
     parser.add_argument("--epoch-limit-s", type=float, default=900.0)
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")
@@ -364,7 +367,7 @@ def main() -> None:
                           + (" (quick)" if "--quick" in saved["argv"] else ""), body)
         return
     sizes = args.sizes or (QUICK if args.quick else FULL)
-    repeats = args.repeats or (3 if args.quick else 2)
+    repeats = args.repeats or (1 if args.quick else 2)
     work = args.work or Path(tempfile.mkdtemp(prefix="hpo-scaling-"))
     work.mkdir(parents=True, exist_ok=True)
     start, results = time.perf_counter(), []
@@ -372,7 +375,7 @@ def main() -> None:
         for rows in sizes:
             print(f"scaling: {rows:,} rows", flush=True)
             results.append(run_size(rows, work, repeats, results[-1] if results else None,
-                                    args.epoch_limit_s))
+                                    args.epoch_limit_s, ("lstm",) if args.quick else FAMILIES))
             saved = {"results": results, "argv": sys.argv[1:],
                      "wall_s": time.perf_counter() - start}
             (work / "scaling.json").write_text(json.dumps(saved, indent=1))
