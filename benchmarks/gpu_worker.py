@@ -36,6 +36,7 @@ from benchmarks.common import machine_line, write_section
 ROOT = Path(__file__).resolve().parents[1]
 FAMILY = "bilstm_maxpool"
 BATCHES = (256, 1024)
+DEVICE_TAGS = ("device", "lstm_kernel", "gpu_memory_peak_mb", "worker_pid", "cuda_visible_devices")
 
 
 def count_fused_lstm() -> list[int]:
@@ -116,19 +117,14 @@ def ray_campaign(trials: int, workers: int, gpus: float, device: str = "gpu") ->
         shutil.rmtree(store, ignore_errors=True)
         return {"command": " ".join(command[3:]), "rc": done.returncode,
                 "stderr": done.stderr[-3000:]}
-    import mlflow
+    from sentiment_core.campaign import Store
 
-    from sentiment_core.campaign.store.paths import sqlite_uri
-
-    mlflow.set_tracking_uri(sqlite_uri(store))
-    runs = mlflow.search_runs(search_all_experiments=True,
-                              filter_string="tags.mlflow.runName LIKE 'trial-%'")
+    tracker = Store(store, ROOT).tracker()  # the platform's MLflow adapter reads the runs back
+    rows = tracker.trial_rows(tracker.require_campaign("gpu-ray").info.run_id)
     shutil.rmtree(store, ignore_errors=True)
-    keep = [c for c in runs.columns if c.split(".", 1)[-1] in {
-        "mlflow.runName", "device", "lstm_kernel", "worker_pid", "gpu_memory_peak_mb",
-        "cuda_visible_devices", "val_macro_f1", "time_trial_s"}]
-    return {"command": " ".join(command[3:]), "rc": 0, "wall_s": wall,
-            "trials": runs[keep].to_dict("records")}
+    return {"command": " ".join(command[3:]), "rc": 0, "wall_s": wall, "trials": [
+        {"run": r["run_name"], **{k: r["tags"].get(k) for k in DEVICE_TAGS},
+         **{k: r["metrics"].get(k) for k in ("val_macro_f1", "time_trial_s")}} for r in rows]}
 
 
 def summary(result: dict) -> dict[int, float]:
@@ -194,10 +190,8 @@ def render(report: dict, command: str) -> str:
                   "| trial | device | LSTM kernel | peak GPU MB | worker pid |",
                   "| --- | --- | --- | --- | --- |"]
         for t in ray["trials"]:
-            pick = {k.split(".", 1)[-1]: v for k, v in t.items()}
-            lines.append(f"| {pick.get('mlflow.runName')} | {pick.get('device')} | "
-                         f"{pick.get('lstm_kernel')} | {pick.get('gpu_memory_peak_mb')} | "
-                         f"{pick.get('worker_pid')} |")
+            lines.append(f"| {t['run']} | {t['device']} | {t['lstm_kernel']} | "
+                         f"{t['gpu_memory_peak_mb']} | {t['worker_pid']} |")
     elif ray:
         lines += ["", f"Ray campaign failed (rc {ray['rc']}): `{ray['command']}`", "",
                   "```", ray["stderr"][-1500:], "```"]

@@ -1,7 +1,7 @@
 """Scaling to the seed's size: data preparation and one training epoch as the corpus grows.
 
     SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling          # 10k..1M, ~30 min
-    SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling --quick  # 10k, 30k, lstm, ~1.5 min
+    SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling --quick  # 10k, 30k: ~1.5 min
 
 For each corpus size (tweets in the file) a GOP-debate corpus is made by `benchmarks.enlarge`
 (the real rows resampled with a light, seeded perturbation; see its docstring) in a work folder
@@ -337,7 +337,8 @@ def _fmt(k: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 30k rows, 1 repeat, lstm only")
+    parser.add_argument("--quick", action="store_true",
+                        help="10k and 30k rows, 1 repeat, the lstm epoch only")
     parser.add_argument("--sizes", type=int, nargs="+", help="corpus sizes (rows)")
     parser.add_argument("--repeats", type=int, help="preparations per size (default 2; quick 1)")
     parser.add_argument("--epoch-limit-s", type=float, default=900.0)
