@@ -1,7 +1,7 @@
 """Scaling to the seed's size: data preparation and one training epoch as the corpus grows.
 
     SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling          # 10k..1M, ~30 min
-    SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling --quick  # 10k, 30k: ~1.5 min
+    SENTIMENT_HPO_DATA_DIR=../shared/data python -m benchmarks.scaling --quick  # 10k, 30k: 1.5 min
 
 For each corpus size (tweets in the file) a GOP-debate corpus is made by `benchmarks.enlarge`
 (the real rows resampled with a light, seeded perturbation; see its docstring) in a work folder
